@@ -1,0 +1,1 @@
+"""The SQLite archive: schema (as migrations), writing items, and reading them back."""

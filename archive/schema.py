@@ -1,0 +1,139 @@
+"""The archive's schema as sqlite-utils migrations, so an old archive upgrades in place."""
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("newscrawl")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["articles"].create(
+        {
+            "id": int,
+            "canonical_url": str,
+            "portal": str,
+            "column": str,
+            "title": str,
+            "source": str,
+            "published_at": str,
+            "published_raw": str,
+            "body_text": str,
+            "body_html": str,
+            "credits": str,  # JSON {role: [names]}; also one row per name in `credits`
+            "images": str,  # JSON [{url, caption}]
+            "attachments": str,  # JSON [{url, name}]
+            "related": str,  # JSON [url]
+            "view_count": int,
+            "content_hash": str,
+            "extraction": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "fetched_at": str,
+        },
+        pk="id",
+        not_null={"canonical_url", "portal", "title", "content_hash"},
+    )
+    db["articles"].create_index(["canonical_url"], unique=True)
+    db["articles"].create_index(["portal", "content_hash"])
+    db["articles"].create_index(["portal", "column", "published_at"])
+    db["articles"].create_index(["published_at"])
+
+    # Every URL an article was seen under (http/https, two columns, index.htm ...).
+    db["article_urls"].create(
+        {"url": str, "article_id": int, "column": str, "first_seen_at": str, "last_seen_at": str},
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_urls"].create_index(["article_id"])
+    db["article_columns"].create(
+        {"article_id": int, "column": str, "first_seen_at": str},
+        pk=("article_id", "column"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+
+    db["credits"].create(
+        {"article_id": int, "role": str, "name": str, "position": int},
+        pk=("article_id", "role", "position"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["credits"].create_index(["name"])
+    db["credits"].create_index(["role", "name"])
+    db["images"].create(
+        {"article_id": int, "position": int, "url": str, "caption": str},
+        pk=("article_id", "position"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["attachments"].create(
+        {"article_id": int, "position": int, "url": str, "name": str},
+        pk=("article_id", "position"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+
+    # The page as fetched, zlib-compressed, so extraction can be re-run without the network.
+    db["pages"].create(
+        {
+            "url": str,
+            "article_id": int,
+            "fetched_at": str,
+            "status": int,
+            "headers": str,  # JSON
+            "html_zlib": bytes,
+        },
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["pages"].create_index(["article_id"])
+
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "portal": str,
+            "started_at": str,
+            "finished_at": str,
+            "arguments": str,  # JSON
+            "requests": int,
+            "new_articles": int,
+            "updated_articles": int,
+            "duplicate_articles": int,
+            "failures": int,
+            "failures_by_kind": str,  # JSON {kind: count}
+            "status": str,  # running | ok | failed | interrupted
+        },
+        pk="id",
+    )
+
+    # Failures are data: the URL, why, and when; the next run retries what is unresolved.
+    db["failures"].create(
+        {
+            "url": str,
+            "portal": str,
+            "kind": str,  # http | extraction | validation | network | redirect
+            "reason": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "attempts": int,
+            "run_id": int,
+            "resolved_at": str,
+        },
+        pk="url",
+    )
+    db["failures"].create_index(["portal", "resolved_at"])
+
+    # Earlier versions of an article: a re-crawl that finds new text never overwrites silently.
+    db["revisions"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "title": str,
+            "body_text": str,
+            "body_html": str,
+            "content_hash": str,
+            "first_seen_at": str,
+            "replaced_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["revisions"].create_index(["article_id"])

@@ -1,0 +1,233 @@
+"""Writing to the archive: one article per content, every URL and column it was seen under."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from archive.schema import migrations
+from newscrawl.items import Article
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened or used (missing, corrupt, not a NewsCrawl archive)."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def content_hash(title: str, body_text: str) -> str:
+    """Identity of an article's content: the same text posted in two columns hashes alike."""
+    return hashlib.sha256(f"{title.strip()}\n{body_text.strip()}".encode()).hexdigest()
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def open_database(path: str | Path, *, create: bool = True) -> Database:
+    """The archive at ``path`` with its schema up to date (WAL, foreign keys on)."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise ArchiveError(f"no archive at {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        db = Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"{path} is not a usable SQLite archive: {exc}") from exc
+    return db
+
+
+class Archive:
+    """The write side of the archive, used by the pipelines and the maintenance commands."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = open_database(self.path)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- articles ----------------------------------------------------------------------
+
+    def article_id_for_url(self, url: str) -> int | None:
+        row = self.db.execute("select article_id from article_urls where url = ?", [url]).fetchone()
+        return row[0] if row else None
+
+    def save(self, article: Article, seen_at: str | None = None) -> str:
+        """Store ``article``; returns ``new``, ``updated``, ``duplicate`` or ``unchanged``.
+
+        Deduplication: the URL is looked up first (a re-crawl), then the content hash within
+        the portal (the same article posted under another URL or column). A changed text
+        keeps the previous version in ``revisions``.
+        """
+        seen_at = seen_at or now()
+        digest = content_hash(article.title, article.body_text)
+        with self.db.conn:
+            article_id = self.article_id_for_url(article.url)
+            if article_id is None:
+                row = self.db.execute(
+                    "select id from articles where portal = ? and content_hash = ?", [article.portal, digest]
+                ).fetchone()
+                if row:
+                    article_id = row[0]
+                    self._seen_under(article_id, article, seen_at)
+                    self._observe(article_id, article, seen_at)
+                    return "duplicate"
+                article_id = self._insert(article, digest, seen_at)
+                self._seen_under(article_id, article, seen_at)
+                return "new"
+            self._seen_under(article_id, article, seen_at)
+            current = self.db["articles"].get(article_id)
+            if current["content_hash"] == digest:
+                self._observe(article_id, article, seen_at)
+                return "unchanged"
+            self._revise(current, article, digest, seen_at)
+            return "updated"
+
+    def _fields(self, article: Article, digest: str) -> dict:
+        return {
+            "canonical_url": article.url,
+            "portal": article.portal,
+            "column": article.column,
+            "title": article.title,
+            "source": article.source,
+            "published_at": article.published_at,
+            "published_raw": article.published_raw,
+            "body_text": article.body_text,
+            "body_html": article.body_html,
+            "credits": _json(article.credits),
+            "images": _json([vars(i) for i in article.images]),
+            "attachments": _json([vars(a) for a in article.attachments]),
+            "related": _json(article.related),
+            "content_hash": digest,
+            "extraction": article.extraction,
+            "fetched_at": article.fetched_at,
+        }
+
+    def _insert(self, article: Article, digest: str, seen_at: str) -> int:
+        row = self._fields(article, digest) | {
+            "view_count": article.view_count,
+            "first_seen_at": seen_at,
+            "last_seen_at": seen_at,
+        }
+        article_id = self.db["articles"].insert(row).last_pk
+        self._write_parts(article_id, article)
+        self._store_page(article_id, article)
+        return article_id
+
+    def _revise(self, current: dict, article: Article, digest: str, seen_at: str) -> None:
+        self.db["revisions"].insert(
+            {
+                "article_id": current["id"],
+                "title": current["title"],
+                "body_text": current["body_text"],
+                "body_html": current["body_html"],
+                "content_hash": current["content_hash"],
+                "first_seen_at": current["first_seen_at"],
+                "replaced_at": seen_at,
+            }
+        )
+        fields = self._fields(article, digest)
+        fields.pop("canonical_url")  # the article keeps its first URL as its identity
+        self.db["articles"].update(current["id"], fields | {"last_seen_at": seen_at})
+        self._write_parts(current["id"], article)
+        self._observe(current["id"], article, seen_at)
+
+    def _observe(self, article_id: int, article: Article, seen_at: str) -> None:
+        """A visit that found nothing new still records when, and the page as fetched."""
+        update = {"last_seen_at": seen_at}
+        if article.view_count is not None:
+            update["view_count"] = article.view_count
+        self.db["articles"].update(article_id, update)
+        self._store_page(article_id, article)
+
+    def _write_parts(self, article_id: int, article: Article) -> None:
+        for table in ("credits", "images", "attachments"):
+            self.db.execute(f"delete from {table} where article_id = ?", [article_id])
+        credit_rows = [
+            {"article_id": article_id, "role": role, "name": name, "position": i}
+            for role, names in article.credits.items()
+            for i, name in enumerate(names)
+        ]
+        self.db["credits"].insert_all(credit_rows)
+        self.db["images"].insert_all(
+            {"article_id": article_id, "position": i, "url": im.url, "caption": im.caption}
+            for i, im in enumerate(article.images)
+        )
+        self.db["attachments"].insert_all(
+            {"article_id": article_id, "position": i, "url": at.url, "name": at.name}
+            for i, at in enumerate(article.attachments)
+        )
+
+    def _seen_under(self, article_id: int, article: Article, seen_at: str) -> None:
+        self.db.execute(
+            """insert into article_urls (url, article_id, column, first_seen_at, last_seen_at)
+               values (?, ?, ?, ?, ?)
+               on conflict(url) do update set last_seen_at = excluded.last_seen_at""",
+            [article.url, article_id, article.column, seen_at, seen_at],
+        )
+        if article.column:
+            self.db.execute(
+                "insert or ignore into article_columns (article_id, column, first_seen_at) values (?, ?, ?)",
+                [article_id, article.column, seen_at],
+            )
+
+    def _store_page(self, article_id: int, article: Article) -> None:
+        if article.raw_html is None:
+            return
+        self.db["pages"].upsert(
+            {
+                "url": article.url,
+                "article_id": article_id,
+                "fetched_at": article.fetched_at,
+                "status": article.http_status,
+                "headers": _json(article.http_headers or {}),
+                "html_zlib": zlib.compress(article.raw_html, 6),
+            },
+            pk="url",
+        )
+
+    # -- failures and runs -------------------------------------------------------------
+
+    def record_failure(self, url: str, portal: str, kind: str, reason: str, run_id: int | None = None) -> None:
+        stamp = now()
+        with self.db.conn:
+            self.db.execute(
+                """insert into failures (url, portal, kind, reason, first_seen_at, last_seen_at, attempts, run_id)
+                   values (?, ?, ?, ?, ?, ?, 1, ?)
+                   on conflict(url) do update set kind = excluded.kind, reason = excluded.reason,
+                     last_seen_at = excluded.last_seen_at, attempts = failures.attempts + 1,
+                     run_id = excluded.run_id, resolved_at = null""",
+                [url, portal, kind, reason, stamp, stamp, run_id],
+            )
+
+    def resolve_failure(self, url: str) -> None:
+        with self.db.conn:
+            self.db.execute("update failures set resolved_at = ? where url = ? and resolved_at is null", [now(), url])
+
+    def unresolved_failures(self, portal: str) -> list[str]:
+        return [r[0] for r in self.db.execute("select url from failures where portal = ? and resolved_at is null", [portal])]
+
+    def start_run(self, portal: str, arguments: dict) -> int:
+        with self.db.conn:
+            return self.db["crawl_runs"].insert(
+                {"portal": portal, "started_at": now(), "arguments": _json(arguments), "status": "running"}
+            ).last_pk
+
+    def finish_run(self, run_id: int, **fields) -> None:
+        if "failures_by_kind" in fields:
+            fields["failures_by_kind"] = _json(fields["failures_by_kind"])
+        with self.db.conn:
+            self.db["crawl_runs"].update(run_id, {"finished_at": now(), **fields})

@@ -1,0 +1,63 @@
+"""A column's list page to the article links it holds and the next page of the column."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from newscrawl.extract.dates import find_date, parse_date
+from newscrawl.extract.page import decode_html
+from newscrawl.extract.text import normalise_line
+from newscrawl.profile import GENERIC_VSB, Portal
+
+_PAGER = re.compile(r"共\s*(\d+)\s*条.*?(\d+)\s*/\s*(\d+)")
+
+
+@dataclass
+class ListedArticle:
+    url: str
+    title: str = ""
+    published_at: str | None = None  # the list's date, day precision: enough to stop a walk
+
+
+@dataclass
+class Listing:
+    articles: list[ListedArticle] = field(default_factory=list)
+    next_page: str | None = None
+    page: int | None = None  # k of "k/P" in the VSB pager
+    pages: int | None = None
+    total: int | None = None
+
+
+def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -> Listing:
+    """Article links in page order (each once) and the 下页 link, from a VSB list page."""
+    sel = Selector(text=decode_html(body))
+    pattern = re.compile(portal.article_pattern)
+    listing = Listing()
+    seen = set()
+    for query in portal.selector("list_links"):
+        for a in sel.css(query):
+            href = a.attrib.get("tppabs") or a.attrib.get("href") or ""
+            absolute = urljoin(url, href.strip())
+            if not pattern.search(absolute.split("?", 1)[0]) or absolute in seen:
+                continue
+            seen.add(absolute)
+            title = normalise_line(a.attrib.get("title") or a.xpath("string()").get(""))
+            row = a.xpath("ancestor::li[1]")
+            raw = find_date(row.xpath("string()").get("")) if row else None
+            listing.articles.append(ListedArticle(absolute, title, parse_date(raw, portal.timezone) if raw else None))
+        if listing.articles:
+            break
+    for query in portal.selector("next_page"):
+        a = sel.css(query)
+        if a:
+            href = a[0].attrib.get("tppabs") or a[0].attrib.get("href")
+            if href:
+                listing.next_page = urljoin(url, href)
+                break
+    m = _PAGER.search(sel.xpath("string(//body)").get("") or "")
+    if m:
+        listing.total, listing.page, listing.pages = (int(g) for g in m.groups())
+    return listing

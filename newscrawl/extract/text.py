@@ -1,0 +1,134 @@
+"""HTML fragments to reader's text lines and to clean HTML: the body's two stored forms."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from lxml import etree, html as lxml_html
+
+BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tbody thead tfoot tr section article "
+    "blockquote pre center figure figcaption hr header footer aside address form caption".split()
+)
+SKIP_TAGS = frozenset("script style noscript template iframe object embed select option button input textarea head title".split())
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[\s\u3000\xa0]+")
+
+
+def normalise_line(text: str) -> str:
+    """One line as a reader sees it: no zero-width characters, single spaces, trimmed."""
+    return _SPACES.sub(" ", text.translate(_ZERO_WIDTH)).strip()
+
+
+def _is_element(node) -> bool:
+    return isinstance(node.tag, str)
+
+
+def _tag(node) -> str:
+    # Word pastes bring namespaced tags (o:p, v:shape): compare on the local part.
+    return node.tag.rsplit(":", 1)[-1].lower() if _is_element(node) else ""
+
+
+def text_lines(root) -> list[str]:
+    """Text of ``root`` split into lines at block elements and <br>.
+
+    Table rows become one line with the non-empty cells joined by a tab, because a row
+    is one statement ("张亮 / 项目 / 一等奖") and splitting it would lose that.
+    """
+    lines: list[str] = []
+    buf: list[str] = []
+
+    def flush():
+        line = normalise_line("".join(buf))
+        buf.clear()
+        if line:
+            lines.append(line)
+
+    def walk(node):
+        tag = _tag(node)
+        if not _is_element(node) or tag in SKIP_TAGS:
+            return
+        if tag == "br":
+            flush()
+            return
+        if tag == "tr":
+            flush()
+            cells = [" ".join(text_lines(cell)) for cell in node if _tag(cell) in ("td", "th")]
+            row = "\t".join(c for c in cells if c)
+            if row:
+                lines.append(row)
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            flush()
+        if node.text:
+            buf.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                buf.append(child.tail)
+        if block:
+            flush()
+
+    walk(root)
+    flush()
+    return lines
+
+
+KEEP_TAGS = frozenset(
+    "p br h1 h2 h3 h4 h5 h6 strong b em i u sub sup ul ol li table thead tbody tr td th "
+    "img a blockquote figure figcaption pre code".split()
+)
+KEEP_ATTRS = {"a": ("href",), "img": ("src", "alt"), "td": ("colspan", "rowspan"), "th": ("colspan", "rowspan")}
+URL_ATTRS = ("tppabs", "orisrc", "src")
+
+
+def original_url(el, attrs: tuple[str, ...], base_url: str) -> str:
+    """The element's URL, preferring attributes that keep the original over a mirror's rewrite."""
+    for attr in attrs:
+        value = (el.get(attr) or "").strip()
+        if value and not value.startswith(("javascript:", "data:", "#")):
+            return urljoin(base_url, value)
+    return ""
+
+
+def clean_html(root, base_url: str) -> str:
+    """The body as minimal, safe HTML: structure kept, styles, scripts and Word noise gone."""
+    root = lxml_html.fromstring(lxml_html.tostring(root, encoding="unicode"))
+    for el in list(root.iter()):
+        if not _is_element(el) and el.getparent() is not None:  # comments, processing instructions
+            el.drop_tree()
+    for el in list(root.iter()):
+        if el.getparent() is None:
+            continue
+        tag = _tag(el)
+        if ":" in el.tag:  # Word's o:p, v:shape...: keep their text, lose the tag
+            el.drop_tag()
+        elif tag in SKIP_TAGS:
+            el.drop_tree()
+        elif tag == "img":
+            src = original_url(el, URL_ATTRS, base_url)
+            alt = el.get("alt", "")
+            el.attrib.clear()
+            el.set("src", src)
+            if alt:
+                el.set("alt", alt)
+        elif tag == "a":
+            href = original_url(el, ("tppabs", "href"), base_url)
+            el.attrib.clear()
+            if href:
+                el.set("href", href)
+        elif tag in KEEP_TAGS:
+            keep = {k: el.get(k) for k in KEEP_ATTRS.get(tag, ()) if el.get(k)}
+            el.attrib.clear()
+            el.attrib.update(keep)
+        elif tag == "div":
+            el.tag = "p"
+            el.attrib.clear()
+        else:
+            el.drop_tag()
+    for el in list(root.iter("p", "strong", "b", "em", "i", "u", "li")):
+        if el.getparent() is not None and not len(el) and not normalise_line(el.text_content()):
+            el.drop_tree()
+    inner = (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+    return re.sub(r"\n\s*\n+", "\n", inner.translate(_ZERO_WIDTH)).strip()

@@ -1,0 +1,66 @@
+"""The article item and its parts: what extraction produces and the pipelines store."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Image:
+    url: str
+    caption: str = ""
+
+
+@dataclass
+class Attachment:
+    url: str
+    name: str = ""
+
+
+@dataclass
+class Article:
+    """One article page as the portal published it.
+
+    Raw strings the portal printed (``published_raw``) are kept beside their parsed value
+    so a wrong parse can be diagnosed and re-done from the archive alone.
+    """
+
+    url: str
+    portal: str = ""
+    column: str = ""
+    title: str = ""
+    source: str = ""
+    published_at: str | None = None  # ISO 8601, Asia/Shanghai (+08:00)
+    published_raw: str = ""
+    body_text: str = ""
+    body_html: str = ""
+    images: list[Image] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    credits: dict[str, list[str]] = field(default_factory=dict)
+    related: list[str] = field(default_factory=list)
+    view_count: int | None = None
+    # How the page's view counter can be read: {"clicktype", "owner", "clickid"} on VSB.
+    counter: dict | None = None
+    extraction: str = "vsb"  # "vsb" or "generic": which rules produced the fields
+    fetched_at: str | None = None
+    # Pipeline-only data, never part of the article's identity.
+    raw_html: bytes | None = field(default=None, repr=False)
+    http_status: int | None = None
+    http_headers: dict | None = field(default=None, repr=False)
+    columns_seen: list[str] = field(default_factory=list)
+
+    def to_dict(self, with_raw: bool = False) -> dict:
+        data = asdict(self)
+        if not with_raw:
+            for key in ("raw_html", "http_headers", "http_status", "columns_seen"):
+                data.pop(key)
+        return data
+
+
+@dataclass
+class PageFailure:
+    """A page that could not be fetched or extracted: stored as data, retried next run."""
+
+    url: str
+    portal: str
+    kind: str  # http | network | extraction | validation | redirect | encoding
+    reason: str

@@ -1,0 +1,41 @@
+"""Canonical article URLs, so one article is one identity however a portal links it."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+# VSB serves every article also as content.jsp?urltype=news.NewsContentUrl&wbtreeid=C&wbnewsid=A.
+_CONTENT_JSP = re.compile(r"/content\.jsp$", re.I)
+_ARTICLE_PATH = re.compile(r"/info/\d+/\d+\.htm$")
+
+
+def canonical_url(url: str, scheme: str | None = None) -> str:
+    """The one form of ``url`` the archive keys on.
+
+    Host lower-cased, default port and fragment dropped, ``index.htm`` folded into its
+    folder, VSB's ``content.jsp`` alias turned into ``/info/C/A.htm``, query strings dropped
+    from article pages (they only carry tracking), and the scheme forced to the portal's
+    (``scheme``) because portals serve the same page on http and https.
+    """
+    url = canonicalize_url(url.strip(), keep_fragments=False)
+    parts = urlsplit(url)
+    path, query = parts.path or "/", parts.query
+    if _CONTENT_JSP.search(path):
+        q = parse_qs(query)
+        tree, news = q.get("wbtreeid", [""])[0], q.get("wbnewsid", [""])[0]
+        if tree.isdigit() and news.isdigit():
+            path, query = f"{path.rsplit('/', 1)[0]}/info/{tree}/{news}.htm", ""
+    if _ARTICLE_PATH.search(path):
+        query = ""
+    if path.endswith("/index.htm"):
+        path = path[: -len("index.htm")]
+    netloc = (parts.hostname or "").lower()
+    if parts.port and parts.port not in (80, 443):
+        netloc += f":{parts.port}"
+    return urlunsplit(((scheme or parts.scheme).lower(), netloc, path, query, ""))
+
+
+def is_article_url(url: str, pattern: str) -> bool:
+    return re.search(pattern, urlsplit(canonical_url(url)).path) is not None
