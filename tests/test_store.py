@@ -1,0 +1,93 @@
+"""The archive's write side on a real SQLite file."""
+import pytest
+
+from archive.store import Archive, ArchiveError, open_database
+from newscrawl.items import Article, Image
+
+
+def make_article(url="https://news.xjtu.edu.cn/info/1002/1.htm", column="今日交大", body="第一段\n第二段", **kw):
+    return Article(
+        url=url,
+        portal="xjtu",
+        column=column,
+        title=kw.pop("title", "标题"),
+        body_text=body,
+        body_html="<p>第一段</p><p>第二段</p>",
+        credits={"编辑": ["徐琛"], "文字": ["校友部", "技术转移中心"]},
+        images=[Image("https://news.xjtu.edu.cn/a.jpg", "图注")],
+        published_at="2024-12-20T17:19:00+08:00",
+        raw_html="<html>页面</html>".encode(),
+        **kw,
+    )
+
+
+@pytest.fixture
+def archive(tmp_path):
+    a = Archive(tmp_path / "news.db")
+    yield a
+    a.close()
+
+
+def test_new_then_unchanged(archive):
+    assert archive.save(make_article()) == "new"
+    assert archive.save(make_article()) == "unchanged"
+    assert archive.db["articles"].count == 1
+    assert archive.db["pages"].count == 1
+
+
+def test_same_content_in_another_column_is_one_article_with_both_urls(archive):
+    archive.save(make_article())
+    assert archive.save(make_article(url="https://news.xjtu.edu.cn/info/1003/9.htm", column="综合新闻")) == "duplicate"
+    assert archive.db["articles"].count == 1
+    urls = {r["url"]: r["column"] for r in archive.db["article_urls"].rows}
+    assert urls == {"https://news.xjtu.edu.cn/info/1002/1.htm": "今日交大", "https://news.xjtu.edu.cn/info/1003/9.htm": "综合新闻"}
+    assert {r["column"] for r in archive.db["article_columns"].rows} == {"今日交大", "综合新闻"}
+
+
+def test_changed_text_keeps_the_old_version_as_a_revision(archive):
+    archive.save(make_article())
+    assert archive.save(make_article(body="第一段（更正）\n第二段")) == "updated"
+    article = next(archive.db["articles"].rows)
+    assert article["body_text"] == "第一段（更正）\n第二段"
+    revision = next(archive.db["revisions"].rows)
+    assert revision["body_text"] == "第一段\n第二段"
+
+
+def test_credits_are_rows_for_filtering(archive):
+    archive.save(make_article())
+    rows = sorted((r["role"], r["name"]) for r in archive.db["credits"].rows)
+    assert rows == [("文字", "技术转移中心"), ("文字", "校友部"), ("编辑", "徐琛")]
+
+
+def test_raw_html_is_kept_compressed(archive):
+    import zlib
+
+    archive.save(make_article())
+    page = next(archive.db["pages"].rows)
+    assert zlib.decompress(page["html_zlib"]).decode() == "<html>页面</html>"
+
+
+def test_failures_accumulate_attempts_and_resolve(archive):
+    url = "https://news.xjtu.edu.cn/info/1002/2.htm"
+    archive.record_failure(url, "xjtu", "http", "HTTP 500")
+    archive.record_failure(url, "xjtu", "http", "HTTP 503")
+    row = archive.db["failures"].get(url)
+    assert (row["attempts"], row["reason"], row["resolved_at"]) == (2, "HTTP 503", None)
+    assert archive.unresolved_failures("xjtu") == [url]
+    archive.resolve_failure(url)
+    assert archive.unresolved_failures("xjtu") == []
+
+
+def test_reopening_applies_no_migration_twice(tmp_path):
+    Archive(tmp_path / "a.db").close()
+    db = open_database(tmp_path / "a.db")
+    assert [r["name"] for r in db["_sqlite_migrations"].rows] == ["m001_initial"]
+
+
+def test_missing_or_corrupt_archive_is_a_clear_error(tmp_path):
+    with pytest.raises(ArchiveError, match="no archive"):
+        open_database(tmp_path / "missing.db", create=False)
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ArchiveError, match="not a usable SQLite archive"):
+        open_database(bad)
