@@ -121,6 +121,14 @@ def m001_initial(db: Database) -> None:
     )
     db["failures"].create_index(["portal", "resolved_at"])
 
+    # A view count is an observation, not a constant: one row per reading, never overwritten.
+    db["view_counts"].create(
+        {"id": int, "article_id": int, "observed_at": str, "count": int, "method": str},
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["view_counts"].create_index(["article_id", "observed_at"])
+
     # Earlier versions of an article: a re-crawl that finds new text never overwrites silently.
     db["revisions"].create(
         {

@@ -124,6 +124,7 @@ class Archive:
         }
         article_id = self.db["articles"].insert(row).last_pk
         self._write_parts(article_id, article)
+        self._record_view_count(article_id, article, seen_at)
         self._store_page(article_id, article)
         return article_id
 
@@ -146,12 +147,19 @@ class Archive:
         self._observe(current["id"], article, seen_at)
 
     def _observe(self, article_id: int, article: Article, seen_at: str) -> None:
-        """A visit that found nothing new still records when, and the page as fetched."""
+        """A visit that found nothing new still records when, its view count, and the page."""
         update = {"last_seen_at": seen_at}
         if article.view_count is not None:
             update["view_count"] = article.view_count
         self.db["articles"].update(article_id, update)
+        self._record_view_count(article_id, article, seen_at)
         self._store_page(article_id, article)
+
+    def _record_view_count(self, article_id: int, article: Article, seen_at: str) -> None:
+        if article.view_count is not None:
+            self.db["view_counts"].insert(
+                {"article_id": article_id, "observed_at": seen_at, "count": article.view_count, "method": article.view_count_method}
+            )
 
     def _write_parts(self, article_id: int, article: Article) -> None:
         for table in ("credits", "images", "attachments"):

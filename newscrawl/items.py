@@ -38,6 +38,7 @@ class Article:
     credits: dict[str, list[str]] = field(default_factory=dict)
     related: list[str] = field(default_factory=list)
     view_count: int | None = None
+    view_count_method: str | None = None  # browser | direct: how the count was read
     # How the page's view counter can be read: {"clicktype", "owner", "clickid"} on VSB.
     counter: dict | None = None
     extraction: str = "vsb"  # "vsb" or "generic": which rules produced the fields

@@ -91,3 +91,11 @@ def test_missing_or_corrupt_archive_is_a_clear_error(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ArchiveError, match="not a usable SQLite archive"):
         open_database(bad)
+
+
+def test_every_view_count_reading_is_kept_and_the_article_shows_the_latest(archive):
+    archive.save(make_article(view_count=10, view_count_method="direct"))
+    archive.save(make_article(view_count=12, view_count_method="browser"))
+    counts = [(r["count"], r["method"]) for r in archive.db["view_counts"].rows_where(order_by="id")]
+    assert counts == [(10, "direct"), (12, "browser")]
+    assert next(archive.db["articles"].rows)["view_count"] == 12
