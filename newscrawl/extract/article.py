@@ -116,6 +116,11 @@ def _inside(el, ancestor) -> bool:
 
 
 def _title(sel, root, body_el, portal: Portal) -> str:
+    before_body = set()
+    for el in root.root.iter():
+        if el is body_el:
+            break
+        before_body.add(el)
     for query in portal.selector("title"):
         if "::attr" in query:
             value = normalise_line(sel.css(query).get() or "")
@@ -123,8 +128,8 @@ def _title(sel, root, body_el, portal: Portal) -> str:
                 return value
             continue
         for item in root.css(query):
-            if _inside(item.root, body_el) or _inside(body_el, item.root):
-                continue  # a heading inside the body, or a wrapper around it
+            if _inside(item.root, body_el) or _inside(body_el, item.root) or item.root not in before_body:
+                continue  # inside the body, a wrapper around it, or a box after it (相关文章)
             value = normalise_line(item.root.text_content())
             if value:
                 return value

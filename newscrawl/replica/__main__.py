@@ -1,0 +1,26 @@
+"""`python -m newscrawl.replica`: serve the bundled portal until Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import threading
+
+from newscrawl.replica import Site, serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=300, help="how many articles (default 300)")
+    parser.add_argument("--seed", type=int, default=0, help="content seed (same seed, same portal)")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    site = Site(articles=args.articles, seed=args.seed)
+    with serve(site, port=args.port) as base_url:
+        print(f"bundled portal with {len(site.articles)} articles at {base_url}/index.htm (Ctrl-C stops)")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

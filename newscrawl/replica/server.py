@@ -1,0 +1,48 @@
+"""Serving a `Site` over HTTP on 127.0.0.1, in a background thread."""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+from newscrawl.replica.site import Site
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "VSB-replica/1.0"
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            status, headers, body = site.handle(self.path)
+            if status == "hang":
+                time.sleep(site.faults.hang_seconds)
+                self.close_connection = True
+                return
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):  # the crawl's own log says enough
+            pass
+
+    return Handler
+
+
+@contextmanager
+def serve(site: Site, port: int = 0) -> Iterator[str]:
+    """Serve ``site`` on 127.0.0.1 (a free port unless given); yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(site))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="replica-portal", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

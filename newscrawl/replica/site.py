@@ -1,0 +1,268 @@
+"""The bundled portal: a VSB news site modelled on news.xjtu.edu.cn, rendered from content.
+
+A `Site` answers paths with (status, headers, body) and keeps count of what was asked,
+so tests can check how polite and how incremental a crawl was.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import resources
+from string import Template
+from urllib.parse import parse_qs, urlsplit
+
+from newscrawl.replica.content import COLUMN_BY_ID, COLUMNS, OWNER, PER_PAGE, ReplicaArticle, generate
+
+_PACKAGE = resources.files("newscrawl.replica")
+_ARTICLE = Template(_PACKAGE.joinpath("templates/article.html").read_text(encoding="utf-8"))
+_LIST = Template(_PACKAGE.joinpath("templates/list.html").read_text(encoding="utf-8"))
+_HEADER = _PACKAGE.joinpath("templates/header.html").read_text(encoding="utf-8")  # logo and column nav
+_STATIC = {
+    "/system/resource/js/dynclicks.js": "static/dynclicks.js",
+    "/system/resource/js/news/related.js": "static/related.js",
+    "/system/resource/js/counter.js": "static/counter.js",
+}
+ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\nDisallow: /system/resource/code/datainput.jsp\n"
+
+
+@dataclass
+class Faults:
+    """Deterministic trouble: the first ``attempts`` requests of a ``share`` of paths fail.
+
+    ``hang`` of them hang for ``hang_seconds`` instead of answering 5xx, so both retries on
+    errors and retries on timeouts are exercised; later attempts succeed.
+    """
+
+    share: float = 0.0
+    hang: float = 0.0
+    hang_seconds: float = 3.0
+    attempts: int = 1
+    statuses: tuple[int, ...] = (500, 502, 503)
+
+    def roll(self, path: str) -> float:
+        return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+class Site:
+    """The portal's state: its articles, the day (view counts grow daily), what was requested."""
+
+    def __init__(self, articles: int = 300, seed: int = 0, *, charset: str = "utf-8", faults: Faults | None = None,
+                 broken: bool = False):
+        self.seed = seed
+        # Pages a template change would produce: listed, but no body / no title.
+        self.broken = _broken_pages() if broken else []
+        self.charset = charset
+        self.faults = faults or Faults()
+        self.articles: list[ReplicaArticle] = generate(articles, seed)
+        self.day = 0
+        self.requests: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._index()
+
+    # -- content -------------------------------------------------------------------------
+    def _index(self) -> None:
+        self.by_path: dict[str, ReplicaArticle] = {}
+        self.by_id: dict[int, ReplicaArticle] = {}
+        self.lists: dict[int, list[tuple[str, ReplicaArticle]]] = {c.id: [] for c in COLUMNS}
+        for art in sorted(self.articles, key=lambda a: a.published, reverse=True):
+            self.by_id[art.id] = art
+            if art.alias_id is not None:
+                self.by_id[art.alias_id] = art
+            for column_id, path in zip(art.columns, art.paths):
+                self.by_path[path] = art
+                if art.listed:
+                    self.lists[column_id].append((path, art))
+        for art in self.broken:
+            self.by_path[art.path] = self.by_id[art.id] = art
+            self.lists[art.columns[0]].insert(0, (art.path, art))
+
+    def add_articles(self, count: int) -> list[ReplicaArticle]:
+        """Publish ``count`` new articles, newer than every existing one."""
+        with self._lock:
+            newest = max(a.published for a in self.articles)
+            first_id = max(max(a.id, a.alias_id or 0) for a in self.articles) + 1
+            new = generate(count, self.seed + len(self.articles), first_id=first_id,
+                           start=newest + timedelta(hours=1), include_seed=False)
+            known = {a.title for a in self.articles}
+            for art in new:  # titles must stay unique across batches
+                while art.title in known:
+                    art.title += "（续）"
+                known.add(art.title)
+                art.related = [r for r in art.related if r in {a.id for a in new}]
+            self.articles.extend(new)
+            self._index()
+            return new
+
+    def advance_day(self, days: int = 1) -> None:
+        """Let time pass on the portal: every article's view count grows."""
+        self.day += days
+
+    def view_count(self, art: ReplicaArticle) -> int:
+        return art.base_views + self.day * (art.clickid % 7 + 1)
+
+    def article_for_clickid(self, clickid: int) -> ReplicaArticle | None:
+        return next((a for a in self.articles if a.clickid == clickid), None)
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def handle(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
+        """The response to a GET of ``raw_path`` (path and query)."""
+        with self._lock:
+            self.requests[raw_path] += 1
+            attempt = self.requests[raw_path]
+        parts = urlsplit(raw_path)
+        path, query = parts.path, parse_qs(parts.query)
+        fault = self._fault(raw_path, attempt)
+        if fault:
+            return fault
+        try:
+            return self._route(path, query)
+        except KeyError:
+            return 404, {"Content-Type": "text/html"}, b"<html><body><h1>404 Not Found</h1></body></html>"
+
+    def _fault(self, raw_path: str, attempt: int):
+        f = self.faults
+        if not f.share or raw_path == "/robots.txt" or attempt > f.attempts:
+            return None
+        roll = f.roll(raw_path)
+        if roll >= f.share:
+            return None
+        if roll < f.hang:
+            return "hang", {}, b""  # the server sleeps, then drops the connection
+        return f.statuses[int(roll * 1000) % len(f.statuses)], {"Content-Type": "text/html"}, b"<h1>Server Error</h1>"
+
+    def _route(self, path: str, query: dict[str, list[str]]):
+        if path == "/robots.txt":
+            return 200, {"Content-Type": "text/plain"}, ROBOTS_TXT.encode()
+        if path in ("/", "/index.htm"):
+            return self._page(self._home())
+        if path.startswith("/index/"):
+            return self._page(self._list(path[len("/index/"):]))
+        if path.startswith("/info/"):
+            return self._page(self._article(self.by_path[path], path))
+        if path == "/content.jsp":  # VSB's dynamic alias of an article page
+            art = self.by_id[int(query["wbnewsid"][0])]
+            return self._page(self._article(art, art.path))
+        if path == "/system/resource/code/news/click/dynclicks.jsp":
+            art = self.article_for_clickid(int(query["clickid"][0]))
+            if art is None or query.get("owner", [""])[0] != str(OWNER):
+                raise KeyError(path)
+            return 200, {"Content-Type": "text/html"}, str(self.view_count(art)).encode()
+        if path == "/system/resource/code/news/related.jsp":
+            art = self.by_id[int(query["newsid"][0])]
+            related = [{"url": self.by_id[r].path, "title": self.by_id[r].title} for r in art.related]
+            return 200, {"Content-Type": "application/json"}, json.dumps(related, ensure_ascii=False).encode()
+        if path in _STATIC:
+            text = _PACKAGE.joinpath(_STATIC[path]).read_bytes()
+            return 200, {"Content-Type": "application/javascript"}, text
+        if path == "/system/_content/download.jsp":
+            return 200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n% bundled portal attachment\n"
+        if path.endswith((".jpg", ".png")):
+            return 200, {"Content-Type": "image/jpeg"}, b"\xff\xd8\xff\xe0 bundled portal image"
+        if path.endswith((".css", ".woff2")):
+            return 200, {"Content-Type": "text/css"}, b""
+        raise KeyError(path)
+
+    def _page(self, text: str):
+        if self.charset.lower() != "utf-8":
+            text = text.replace('charset=UTF-8"', f'charset={self.charset}"')
+        return 200, {"Content-Type": "text/html"}, text.encode(self.charset)
+
+    def _home(self) -> str:
+        links = "".join(f'<li><a href="/index/{c.slug}.htm">{c.name}</a></li>' for c in COLUMNS)
+        return f'<html><head><meta charset="UTF-8"><title>西安交通大学新闻网</title></head><body><ul>{links}</ul></body></html>'
+
+    def _list(self, rest: str) -> str:
+        slug, _, page_part = rest.removesuffix(".htm").partition("/")
+        column = next(c for c in COLUMNS if c.slug == slug)
+        entries = self.lists[column.id]
+        pages = max(1, math.ceil(len(entries) / PER_PAGE))
+        number = int(page_part) if page_part else pages  # the first page is pages; files count down
+        if not 1 <= number <= pages or (page_part and number == pages):
+            raise KeyError(rest)
+        index = pages - number  # 0 for the newest page
+        rows = "\n".join(
+            f'<li id="line_u8_{i}"><a href="../{"../" if page_part else ""}info/{p.split("/info/", 1)[1]}" '
+            f'title="{html.escape(a.title)}">{html.escape(a.title)}</a><span>{a.published:%Y-%m-%d}</span></li>'
+            for i, (p, a) in enumerate(entries[index * PER_PAGE : (index + 1) * PER_PAGE])
+        )
+        prefix = "" if page_part else f"{slug}/"
+        first = "../" + slug + ".htm" if page_part else slug + ".htm"
+
+        def link(n: int) -> str:
+            return first if n == pages else f"{prefix}{n}.htm"
+
+        pager = (
+            (f'<a href="{first}" class="Prev">首页</a><a href="{link(number + 1)}" class="Prev">上页</a>'
+             if number < pages else '<span class="PrevDisabled">首页</span><span class="PrevDisabled">上页</span>')
+            + (f'<a href="{link(number - 1)}" class="Next">下页</a><a href="{link(1)}" class="Next">尾页</a>'
+               if number > 1 else '<span class="NextDisabled">下页</span><span class="NextDisabled">尾页</span>')
+        )
+        return _LIST.substitute(
+            header=_HEADER, column_name=column.name, column_id=column.id, owner=OWNER, rows=rows,
+            total=len(entries), page=index + 1, pages=pages, pager=pager,
+        )
+
+    def _article(self, art: ReplicaArticle, path: str) -> str:
+        column_id = int(path.split("/")[2])
+        column = COLUMN_BY_ID[column_id]
+        article_id = int(path.rsplit("/", 1)[1].removesuffix(".htm"))
+        return _ARTICLE.substitute(
+            header=_HEADER,
+            title=html.escape(art.title),
+            column_name=column.name,
+            column_slug=column.slug,
+            column_id=column_id,
+            article_id=article_id,
+            date=f"{art.published:%Y-%m-%d %H:%M}",
+            source=html.escape(art.source),
+            path=path,
+            owner=OWNER,
+            clickid=art.clickid,
+            body=_body_html(art),
+            attachments=_attachments_html(art),
+        )
+
+
+def _broken_pages() -> list[ReplicaArticle]:
+    from newscrawl.replica.content import SHANGHAI
+    from datetime import datetime
+
+    when = datetime(2024, 12, 1, 9, 0, tzinfo=SHANGHAI)
+    return [
+        ReplicaArticle(id=199001, columns=[1002], title="只有标题没有正文", source="交大新闻网", published=when,
+                       blocks=[], credit_lines=[], credits={}, clickid=199001),
+        ReplicaArticle(id=199002, columns=[1002], title="", source="交大新闻网", published=when,
+                       blocks=[("p", "正文还在，标题却不见了。")], credit_lines=[], credits={}, clickid=199002),
+    ]
+
+
+def _body_html(art: ReplicaArticle) -> str:
+    out = []
+    for kind, text in art.blocks:
+        if kind == "h":
+            out.append(f'<p style="text-indent:2em;"><strong>{html.escape(text)}</strong></p>')
+        elif kind == "img":
+            src, caption = text.split("|", 1)
+            out.append(f'<p style="text-align: center;"><img src="{src}" width="600" vsbhref="vurl" '
+                       f'vurl="{src}" vheight="" vwidth="600" orisrc="{src}" class="img_vsb_content"></p>')
+            if caption:
+                out.append(f'<p style="text-align: center;"><span style="font-family: 楷体;">{html.escape(caption)}</span></p>')
+        else:
+            out.append(f'<p style="text-indent:2em;">{html.escape(text)}</p>')
+    for line in art.credit_lines:
+        out.append(f'<p style="text-align: right;">{html.escape(line)}</p>')
+    return "\n".join(out)
+
+
+def _attachments_html(art: ReplicaArticle) -> str:
+    if not art.attachments:
+        return ""
+    items = "".join(f'<li>附件【<a href="{html.escape(href)}" target="_blank">{html.escape(name)}</a>】已下载<span id="nattach{art.id}"></span>次</li>'
+                    for href, name in art.attachments)
+    return f'<ul style="list-style-type:none;">{items}</ul>'

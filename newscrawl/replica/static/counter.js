@@ -1,0 +1,2 @@
+// Visit counter beacon (VSB's _jsq_); the bundled portal ignores it.
+function _jsq_(treeid, pagename, newsid, owner) {}

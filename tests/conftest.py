@@ -1,0 +1,33 @@
+"""Shared fixtures: the bundled portal on 127.0.0.1 and real `scrapy crawl` runs against it."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from newscrawl.demo import crawl_command
+from newscrawl.replica import Site, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_crawl(base_url: str, db: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """A real `scrapy crawl xjtu` of the portal at ``base_url`` into ``db`` (a subprocess,
+    as users run it: Twisted's reactor cannot restart inside one test process)."""
+    done = subprocess.run(crawl_command(base_url, db, *args), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.fixture
+def portal():
+    """A small bundled portal, served for one test; yields (site, base_url)."""
+    site = Site(articles=60, seed=7)
+    with serve(site) as base_url:
+        yield site, base_url
+
+
+def open_db(path: Path) -> Database:
+    return Database(path)
