@@ -81,6 +81,51 @@ def summary(db_path: str, show_url: str | None):
         click.echo(f"{'body_text':>13}: {article['body_text'][:120]}…")
 
 
+@cli.command()
+@click.argument("portal")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--since", help="Backfill: articles published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Backfill: articles published on or before this date.")
+@click.option("--columns", help="Comma-separated column slugs (default: all).")
+@click.option("--max-pages", type=int, help="Walk at most this many list pages per column.")
+@click.option("--full", is_flag=True, help="Walk every list page, not only up to the first page with nothing new.")
+@click.option("--refresh-days", type=int, help="Also re-visit archived articles of the last N days.")
+@click.option("--base-url", help="Crawl a mirror or the bundled portal instead of the real site.")
+@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress (default: quiet unless something is wrong).")
+def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days, base_url, wait, overrides, verbose):
+    """Crawl PORTAL into the archive, for cron: one run at a time, quiet when all is well.
+
+    Exit status 0 when the run went well (or another run holds the archive), 1 when pages
+    failed; then one summary line goes to stderr.
+    """
+    from newscrawl import run
+    from spiders import portals
+
+    if portal not in portals():
+        raise click.ClickException(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
+    arguments = {k: str(v) for k, v in dict(since=since, until=until, columns=columns, max_pages=max_pages,
+                                            refresh_days=refresh_days, base_url=base_url).items() if v}
+    if full:
+        arguments["full"] = "1"
+    settings = {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR"}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.ClickException(f"-s needs NAME=VALUE, got {item!r}")
+        settings[name] = value
+    try:
+        outcome = run.crawl(portal, arguments, settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if outcome.exit_code or verbose:
+        click.echo(outcome.summary(), err=True)
+    elif outcome.status == "archive_locked" and verbose:
+        click.echo("newscrawl: another crawl holds the archive; nothing done", err=True)
+    sys.exit(outcome.exit_code)
+
+
 def main():
     cli(prog_name="newscrawl")
 

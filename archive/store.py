@@ -61,6 +61,18 @@ class Archive:
 
     # -- articles ----------------------------------------------------------------------
 
+    def is_archived(self, url: str) -> bool:
+        """True when ``url`` (canonical) is already an article's URL: the crawl need not fetch it."""
+        return self.article_id_for_url(url) is not None
+
+    def urls_published_since(self, portal: str, since: str) -> list[str]:
+        """Canonical URLs of the portal's articles published at or after ``since`` (ISO)."""
+        rows = self.db.execute(
+            "select canonical_url from articles where portal = ? and published_at >= ? order by published_at desc",
+            [portal, since],
+        )
+        return [r[0] for r in rows]
+
     def article_id_for_url(self, url: str) -> int | None:
         row = self.db.execute("select article_id from article_urls where url = ?", [url]).fetchone()
         return row[0] if row else None

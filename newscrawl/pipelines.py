@@ -5,8 +5,9 @@ import logging
 from collections import Counter
 
 from scrapy import signals
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 
+from archive.lock import ArchiveLock
 from archive.store import Archive
 from newscrawl.extract.text import normalise_line
 from newscrawl.items import Article, PageFailure
@@ -49,16 +50,25 @@ class NormalisePipeline:
 
 
 class ArchivePipeline:
-    """Store articles and failures in the SQLite archive and record the crawl run."""
+    """Store articles and failures in the SQLite archive and record the crawl run.
+
+    It holds the archive's lock for the whole crawl: a second run (an overlapping cron job)
+    waits ``ARCHIVE_LOCK_WAIT`` seconds, then closes with reason ``archive_locked`` without
+    writing anything.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.path = crawler.settings.get("ARCHIVE_PATH")
+        self.lock = ArchiveLock(self.path)
+        self.lock_wait = crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 0)
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.results: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        self.unresolved: set[str] = set()
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -70,11 +80,23 @@ class ArchivePipeline:
         return getattr(getattr(spider, "portal", None), "name", spider.name)
 
     def open_spider(self):
+        if not self.lock.acquire(wait=self.lock_wait):
+            self.crawler.stats.set_value("newscrawl/archive_locked", True)
+            raise CloseSpider("archive_locked")
         self.archive = Archive(self.path)
         spider = self.crawler.spider
         self.run_id = self.archive.start_run(self.portal, getattr(spider, "arguments", {}))
+        self.crawler.stats.set_value("newscrawl/run_id", self.run_id)
+        self.unresolved = set(self.archive.unresolved_failures(self.portal))
         spider.archive = self.archive  # the spider asks it what is already archived
         logger.info("archiving into %s (run %s)", self.path, self.run_id)
+
+    def response_received(self, response, request, spider=None):
+        # A page that failed before and now answers is resolved; if its extraction fails
+        # again, the failure item that follows re-opens it.
+        if response.status == 200 and response.url in self.unresolved:
+            self.unresolved.discard(response.url)
+            self.archive.resolve_failure(response.url)
 
     def process_item(self, item):
         if isinstance(item, PageFailure):
@@ -98,9 +120,12 @@ class ArchivePipeline:
         logger.warning("failure (%s) %s: %s", kind, url, reason)
 
     def close_spider(self):
+        if self.archive is None:  # never opened: another run holds the archive
+            return
         stats = self.crawler.stats
         reason = stats.get_value("finish_reason") or "finished"
-        status = "ok" if reason == "finished" and not self.failures else ("failed" if reason == "finished" else reason)
+        broken = self.failures or stats.get_value("spider_exceptions/count", 0)
+        status = "ok" if reason == "finished" and not broken else ("failed" if reason == "finished" else reason)
         self.archive.finish_run(
             self.run_id,
             requests=stats.get_value("downloader/request_count", 0),
@@ -112,3 +137,4 @@ class ArchivePipeline:
             status=status,
         )
         self.archive.close()
+        self.lock.release()

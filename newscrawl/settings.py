@@ -6,6 +6,8 @@ NEWSPIDER_MODULE = "spiders"
 
 # Where articles go; `-s ARCHIVE_PATH=...` or `newscrawl --db` choose another file.
 ARCHIVE_PATH = "archive/news.db"
+# Seconds a crawl waits for another crawl to release the archive before giving up cleanly.
+ARCHIVE_LOCK_WAIT = 0
 
 # Politeness: identify ourselves, obey robots.txt, go slowly, back off when the portal does.
 NEWSCRAWL_CONTACT = "https://github.com/newscrawl/newscrawl"
@@ -21,7 +23,13 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+# Pages that still fail are recorded in the archive's failures table, with the reason.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Retries wait 2 s, 4 s, 8 s ... (capped): a portal answering 503 gets room to recover.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 120.0
+DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.RetryBackoffMiddleware": 560}
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

@@ -7,87 +7,138 @@ from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
 from newscrawl.extract import ExtractionError, extract, extract_listing
+from newscrawl.extract.page import decode_html, looks_misdecoded
 from newscrawl.items import Article, PageFailure
+from newscrawl.plan import CrawlPlan
 from newscrawl.profile import Column, Portal
-from newscrawl.urls import canonical_url
+from newscrawl.urls import canonical_url, is_article_url
 
 _RELATED_CALL = re.compile(r"_showRelated\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*\)")
 
 
 class PortalSpider(scrapy.Spider):
-    """Crawls every page of a portal's columns and the related articles of each article.
+    """Crawls a portal's columns page by page, their articles, and each article's related ones.
 
     Subclasses declare only ``name`` and ``portal``. Arguments (``-a``): ``base_url`` to
-    crawl a replica or mirror, ``columns`` (comma-separated slugs) to crawl some columns
-    only, ``max_pages`` to stop each column's pagination early.
+    crawl a replica or mirror; ``columns`` (comma-separated slugs); ``max_pages`` per
+    column; ``since``/``until`` (YYYY-MM-DD) and ``full=1`` for backfills;
+    ``refresh_days=N`` to re-visit archived articles of the last N days. See
+    `newscrawl.plan` for how a run decides what to visit.
     """
 
     portal: ClassVar[Portal]
+    archive = None  # set by the archive pipeline when the spider opens: what is already held
 
-    def __init__(self, base_url: str | None = None, columns: str | None = None, max_pages: str | None = None, **kwargs):
+    def __init__(self, base_url: str | None = None, **kwargs):
+        plan_args = {k: kwargs.pop(k) for k in ("columns", "max_pages", "since", "until", "full", "refresh_days") if k in kwargs}
         super().__init__(**kwargs)
-        self.arguments = {k: v for k, v in dict(base_url=base_url, columns=columns, max_pages=max_pages).items() if v}
+        self.arguments = {k: v for k, v in dict(base_url=base_url, **plan_args).items() if v}
+        self.plan = CrawlPlan.from_arguments(**plan_args)
         portal = type(self).portal
         self.portal = portal.with_base_url(base_url) if base_url else portal
-        self.columns = self._select_columns(columns)
-        self.max_pages = int(max_pages) if max_pages else None
+        self.columns = self._select_columns(self.plan.columns)
         self.allowed_domains = [self.portal.host]
         self.scheme = urlsplit(self.portal.base_url).scheme
         self.requested: set[str] = set()  # canonical article URLs asked for in this run
 
-    def _select_columns(self, wanted: str | None) -> tuple[Column, ...]:
-        if not wanted:
+    def _select_columns(self, slugs: tuple[str, ...]) -> tuple[Column, ...]:
+        if not slugs:
             return self.portal.columns
-        slugs = [s.strip() for s in wanted.split(",") if s.strip()]
         known = {c.slug: c for c in self.portal.columns}
         unknown = [s for s in slugs if s not in known]
         if unknown:
             raise ValueError(f"unknown column(s) {', '.join(unknown)}; {self.name} has: {', '.join(known)}")
         return tuple(known[s] for s in slugs)
 
+    def is_archived(self, url: str) -> bool:
+        return self.archive is not None and self.archive.is_archived(url)
+
     async def start(self):
+        # Last run's failures first: a failure is retried until it is resolved.
+        if self.archive is not None:
+            for url in self.archive.unresolved_failures(self.portal.name):
+                if is_article_url(url, self.portal.article_pattern):
+                    for request in self.article_request(url, force=True):
+                        yield request
+            since = self.plan.refresh_since()
+            for url in self.archive.urls_published_since(self.portal.name, since) if since else ():
+                for request in self.article_request(url, force=True):
+                    yield request
         for column in self.columns:
             yield scrapy.Request(
                 self.portal.url(column.path),
                 callback=self.parse_list,
                 errback=self.on_error,
                 cb_kwargs={"column": column, "page": 1},
+                dont_filter=True,  # see article_request
             )
 
     def parse_list(self, response, column: Column, page: int):
         listing = extract_listing(response.body, response.url, self.portal)
         if not listing.articles:
             yield PageFailure(response.url, self.portal.name, "extraction", "list page without article links")
+            return
+        new = 0
         for listed in listing.articles:
-            yield from self.article_request(listed.url, column.name)
-        if listing.next_page and (self.max_pages is None or page < self.max_pages):
-            yield response.follow(
-                listing.next_page,
-                callback=self.parse_list,
-                errback=self.on_error,
-                cb_kwargs={"column": column, "page": page + 1},
-            )
+            if not self.plan.wants(listed.published_at):
+                continue
+            for request in self.article_request(listed.url, column.name):
+                new += 1
+                yield request
+        dated = [a.published_at for a in listing.articles if a.published_at]
+        if not listing.next_page:
+            return
+        if self.plan.max_pages is not None and page >= self.plan.max_pages:
+            return
+        if self.plan.past_range(dated):
+            return
+        if not new and not self.plan.walks_everything:
+            # Incremental: this page held nothing new, so the older pages behind it hold nothing new.
+            self.logger.debug("column %s: nothing new on page %d, stopping", column.slug, page)
+            return
+        yield response.follow(
+            listing.next_page,
+            callback=self.parse_list,
+            errback=self.on_error,
+            cb_kwargs={"column": column, "page": page + 1},
+            dont_filter=True,
+        )
 
-    def article_request(self, url: str, column: str = ""):
-        """A request for the article at ``url`` unless this run already asked for it."""
+    def article_request(self, url: str, column: str = "", *, force: bool = False):
+        """A request for the article at ``url`` unless this run already asked for it or the
+        archive holds it (``force``: re-visit anyway, for refreshes and retries)."""
         canonical = canonical_url(url, scheme=self.scheme)
         if canonical in self.requested or urlsplit(canonical).hostname != self.portal.host:
             return
+        if not force and self.is_archived(canonical):
+            return  # not marked as requested: a refresh may still ask for it later in the run
         self.requested.add(canonical)
+        # dont_filter: the archive and `requested` are the record of what was fetched. Scrapy's
+        # seen-set would also end redirect loops silently, and after a SIGKILL it remembers
+        # requests whose queue was lost, so a resumed backfill would skip them for good.
         yield scrapy.Request(
-            canonical, callback=self.parse_article, errback=self.on_error, cb_kwargs={"column": column}
+            canonical, callback=self.parse_article, errback=self.on_error, cb_kwargs={"column": column}, dont_filter=True
         )
 
     def parse_article(self, response, column: str):
+        text = decode_html(response.body)
+        problem = _damaged(response.body, text)
+        if problem:
+            retry = get_retry_request(response.request, spider=self, reason=problem)
+            yield retry or PageFailure(response.url, self.portal.name, problem.split()[0], f"{problem} after retries")
+            return
         try:
-            article = extract(response.body, response.url, self.portal, column=column)
+            article = extract(text, response.url, self.portal, column=column)
         except ExtractionError as exc:
             yield PageFailure(response.url, self.portal.name, "extraction", str(exc))
             return
+        if not self.plan.wants(article.published_at):
+            return  # a related link led out of the backfill's date range: neither keep nor follow it
         article.raw_html = response.body
         article.http_status = response.status
         article.http_headers = {k.decode(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
@@ -134,8 +185,19 @@ class PortalSpider(scrapy.Spider):
         request = failure.request
         if failure.check(HttpError):
             kind, reason = "http", f"HTTP {failure.value.response.status}"
-        elif failure.check(DNSLookupError, TimeoutError, TCPTimedOutError):
-            kind, reason = "network", f"{type(failure.value).__name__}: {failure.value}"
+        elif failure.check(IgnoreRequest) and "redirect" in str(failure.value).lower():
+            kind, reason = "redirect", str(failure.value)
         else:
             kind, reason = "network", f"{type(failure.value).__name__}: {failure.value}"
-        yield PageFailure(request.url, self.portal.name, kind, reason)
+        # The URL we asked for, not where its redirects ended.
+        url = request.meta.get("redirect_urls", [request.url])[0]
+        yield PageFailure(url, self.portal.name, kind, reason)
+
+
+def _damaged(body: bytes, text: str) -> str | None:
+    """Why a fetched page cannot be trusted, if it cannot: cut off, or decoded wrongly."""
+    if b"</html>" not in body[-4096:].lower():
+        return "truncated page (no </html>)"
+    if looks_misdecoded(text):
+        return "encoding garbled (replacement characters after decoding)"
+    return None

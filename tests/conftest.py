@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from newscrawl.demo import crawl_command
+import sys
+
+from newscrawl.demo import LOCAL_OVERRIDES, crawl_command
 from newscrawl.replica import Site, serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,20 @@ def run_crawl(base_url: str, db: Path, *args: str, timeout: float = 300) -> subp
     done = subprocess.run(crawl_command(base_url, db, *args), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
+
+
+def newscrawl_crawl(base_url: str, db: Path, *args: str, timeout: float = 300, **popen) -> subprocess.CompletedProcess:
+    """`newscrawl crawl xjtu` as cron runs it, against the portal at ``base_url``."""
+    return subprocess.run(newscrawl_crawl_command(base_url, db, *args), cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, **popen)
+
+
+def newscrawl_crawl_command(base_url: str, db: Path, *args: str) -> list[str]:
+    cmd = [sys.executable, "-m", "archive.cli", "crawl", "xjtu", "--db", str(db), "--base-url", base_url]
+    for key, value in LOCAL_OVERRIDES.items():
+        if key != "LOG_LEVEL":
+            cmd += ["-s", f"{key}={value}"]
+    return cmd + list(args)
 
 
 @pytest.fixture

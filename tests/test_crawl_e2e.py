@@ -136,5 +136,6 @@ def test_pages_without_title_or_body_are_recorded_failures_and_the_crawl_goes_on
     assert failures["/info/1002/199001.htm"][0] == "extraction"
     assert "body" in failures["/info/1002/199001.htm"][1]
     assert failures["/info/1002/199002.htm"] == ("validation", "missing title")
+    assert failures["/info/1002/199003.htm"] == ("redirect", "max redirections reached")
     run = next(db["crawl_runs"].rows)
-    assert run["status"] == "failed" and run["failures"] == 2
+    assert run["status"] == "failed" and run["failures"] == 3

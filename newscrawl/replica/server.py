@@ -17,8 +17,19 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
             status, headers, body = site.handle(self.path)
+            if site.latency and self.path.startswith("/info/"):
+                time.sleep(site.latency)
             if status == "hang":
                 time.sleep(site.faults.hang_seconds)
+                self.close_connection = True
+                return
+            if status == "truncate":  # no Content-Length, cut off: only the page itself can tell
+                self.send_response(200)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
                 self.close_connection = True
                 return
             self.send_response(status)

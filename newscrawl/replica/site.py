@@ -41,6 +41,7 @@ class Faults:
 
     share: float = 0.0
     hang: float = 0.0
+    truncate: float = 0.0  # of the faulted paths, this share is cut off mid-page instead
     hang_seconds: float = 3.0
     attempts: int = 1
     statuses: tuple[int, ...] = (500, 502, 503)
@@ -53,10 +54,14 @@ class Site:
     """The portal's state: its articles, the day (view counts grow daily), what was requested."""
 
     def __init__(self, articles: int = 300, seed: int = 0, *, charset: str = "utf-8", faults: Faults | None = None,
-                 broken: bool = False):
+                 broken: bool = False, latency: float = 0.0):
         self.seed = seed
+        self.latency = latency  # seconds each article page takes, to make a crawl last
         # Pages a template change would produce: listed, but no body / no title.
         self.broken = _broken_pages() if broken else []
+        # A redirect loop between two URLs of one listed "article".
+        loop = "/info/1002/199003.htm"
+        self.redirects = {loop: loop + "?from=loop", loop + "?from=loop": loop} if broken else {}
         self.charset = charset
         self.faults = faults or Faults()
         self.articles: list[ReplicaArticle] = generate(articles, seed)
@@ -81,6 +86,8 @@ class Site:
         for art in self.broken:
             self.by_path[art.path] = self.by_id[art.id] = art
             self.lists[art.columns[0]].insert(0, (art.path, art))
+        for path in list(self.redirects)[:1]:
+            self.lists[1002].insert(0, (path, self.broken[0]))
 
     def add_articles(self, count: int) -> list[ReplicaArticle]:
         """Publish ``count`` new articles, newer than every existing one."""
@@ -134,9 +141,14 @@ class Site:
             return None
         if roll < f.hang:
             return "hang", {}, b""  # the server sleeps, then drops the connection
+        if roll < f.hang + f.truncate:
+            status, headers, body = self._route(urlsplit(raw_path).path, parse_qs(urlsplit(raw_path).query))
+            return "truncate", headers, body[: len(body) // 2]
         return f.statuses[int(roll * 1000) % len(f.statuses)], {"Content-Type": "text/html"}, b"<h1>Server Error</h1>"
 
     def _route(self, path: str, query: dict[str, list[str]]):
+        if path in self.redirects:
+            return 302, {"Location": self.redirects[path]}, b""
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, ROBOTS_TXT.encode()
         if path in ("/", "/index.htm"):

@@ -1,0 +1,93 @@
+"""What one crawl run visits, from the spider arguments: the three ways people run NewsCrawl.
+
+- cron (the default): incremental; stop walking a column at the first list page that holds
+  nothing new, fetch only articles the archive does not hold;
+- backfill (``since``/``until``, or ``full``): walk the columns' pagination as far as the
+  range needs, still fetching only what the archive lacks;
+- refresh (``refresh_days``): also re-visit archived articles of the last N days, to record
+  new view counts and catch edits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    columns: tuple[str, ...] = ()
+    max_pages: int | None = None
+    since: date | None = None
+    until: date | None = None
+    full: bool = False
+    refresh_days: int | None = None
+
+    @classmethod
+    def from_arguments(cls, columns=None, max_pages=None, since=None, until=None, full=None, refresh_days=None):
+        """Validate spider arguments (strings from ``-a``); a bad one is a one-line ValueError."""
+        plan = cls(
+            columns=tuple(s.strip() for s in (columns or "").split(",") if s.strip()),
+            max_pages=_positive_int("max_pages", max_pages),
+            since=_date("since", since),
+            until=_date("until", until),
+            full=_flag("full", full),
+            refresh_days=_positive_int("refresh_days", refresh_days),
+        )
+        if plan.since and plan.until and plan.since > plan.until:
+            raise ValueError(f"since ({plan.since}) is after until ({plan.until})")
+        return plan
+
+    @property
+    def walks_everything(self) -> bool:
+        """Backfills walk past pages that hold nothing new; cron runs stop there."""
+        return self.full or self.since is not None or self.until is not None
+
+    def wants(self, published_at: str | None) -> bool:
+        """Is an article published at ``published_at`` (ISO, or None if unknown) in range?"""
+        if not published_at:
+            return True  # no date on the list: let the article page decide
+        day = date.fromisoformat(published_at[:10])
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+    def past_range(self, published: list[str]) -> bool:
+        """True when a list page is entirely older than ``since``: deeper pages are older still."""
+        return bool(self.since and published and max(p[:10] for p in published) < self.since.isoformat())
+
+    def refresh_since(self, now: datetime | None = None) -> str | None:
+        if not self.refresh_days:
+            return None
+        now = now or datetime.now(timezone(timedelta(hours=8)))
+        return (now - timedelta(days=self.refresh_days)).isoformat(timespec="seconds")
+
+
+def _positive_int(name: str, value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, got {number}")
+    return number
+
+
+def _date(name: str, value) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{name} must be a date like 2015-01-01, got {value!r}") from None
+
+
+def _flag(name: str, value) -> bool:
+    text = str(value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{name} must be 1 or 0, got {value!r}")
