@@ -23,8 +23,13 @@ class ExtractionError(ValueError):
 
 SOURCE_LABELS = ("来源", "稿件来源", "信息来源", "文章来源", "新闻来源", "供稿单位")
 DATE_LABELS = ("日期", "发布日期", "发布时间", "时间", "更新时间", "发表时间", "发稿时间")
-# "label:" where the label is a short run of CJK characters (not "17:19").
-_LABEL = re.compile(r"([\u4e00-\u9fff]{2,6})\s*[:：]")
+COUNTER_LABELS = ("浏览次数", "浏览量", "浏览", "点击率", "点击数", "点击量", "点击", "阅读", "阅读量", "阅读次数", "访问量")
+# "label:" for the labels an info line prints. Known labels only, longest first: the
+# counter's label often follows a value with no space ("作者：研招办浏览次数："), so a
+# generic "CJK run before a colon" would eat the end of the value.
+_LABEL = re.compile(
+    "(%s)\\s*[:：]" % "|".join(map(re.escape, sorted({*SOURCE_LABELS, *DATE_LABELS, *COUNTER_LABELS, *ROLES}, key=len, reverse=True)))
+)
 _ATTACHMENT = re.compile(r"download\.jsp|\.(?:pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|txt)(?:$|\?)", re.I)
 _CENTERED = re.compile(r"text-align\s*:\s*center", re.I)
 
@@ -221,7 +226,24 @@ def _caption(img, body) -> str:
     centred = _CENTERED.search(nxt.get("style", "")) or nxt.get("align", "").lower() == "center"
     centred = centred or any(_CENTERED.search(e.get("style", "")) for e in nxt.iter() if isinstance(e.tag, str))
     text = normalise_line(nxt.text_content())
+    if _is_signature(nxt, text):
+        return ""
     return text if centred and len(text) <= 120 and not parse_credits(text) else ""
+
+
+_ISSUER = re.compile(r"(?:办公室|学院|大学|学校|考点|中心|委员会|研究院|研究所|学生科|[处部科办会院])$")
+
+
+def _is_signature(block, text: str) -> bool:
+    """The notice's signature (issuer, then perhaps the date) closing the body: centred like
+    a caption, but nothing after it except the date."""
+    if not _ISSUER.search(text):
+        return False
+    for later in block.itersiblings():
+        rest = normalise_line(later.text_content())
+        if later.xpath(".//img") or (rest and not find_date(rest)):
+            return False
+    return True
 
 
 def _attachments(root_el, base_url: str) -> list[Attachment]:
