@@ -21,5 +21,9 @@ demo: install
 test: install
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
 
+# Field accuracy of NewsCrawl, trafilatura and GNE on the real captures (prints a table).
+accuracy: install
+	$(PY) bench/accuracy.py
+
 clean:
 	rm -rf $(VENV) archive/demo.db archive/demo.db-* *.egg-info

@@ -33,3 +33,40 @@ def test_credit_lines(line, expected):
 )
 def test_body_sentences_are_not_credits(line):
     assert parse_credits(line) is None
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("文字：张三 摄影：李四 编辑：王五", {"文字": ["张三"], "摄影": ["李四"], "编辑": ["王五"]}),
+        ("文字:张三 摄影:李四", {"文字": ["张三"], "摄影": ["李四"]}),  # ASCII colons
+        ("编辑 ： 王五", {"编辑": ["王五"]}),  # spaces around the colon
+        ("摄影：张三、李四，王五,赵六/钱七；孙八 周九", {"摄影": ["张三", "李四", "王五", "赵六", "钱七", "孙八", "周九"]}),
+        ("文字：张三；摄影：李四", {"文字": ["张三"], "摄影": ["李四"]}),  # roles split by a semicolon
+        ("摄影：张三（实习）、李四(学生记者)", {"摄影": ["张三", "李四"]}),  # notes in brackets are not names
+        ("（文/图：张三）", {"文/图": ["张三"]}),
+        ("【责任编辑：李四】", {"责任编辑": ["李四"]}),
+        ("实习生：肖淙文", {"实习生": ["肖淙文"]}),  # news.whu's byline
+        ("作者：研招办", {"作者": ["研招办"]}),
+        ("通讯员：王五 校对：赵六 排版：钱七", {"通讯员": ["王五"], "校对": ["赵六"], "排版": ["钱七"]}),
+        ("供稿：计算机学院 视频：新闻中心", {"供稿": ["计算机学院"], "视频": ["新闻中心"]}),
+    ],
+)
+def test_more_credit_forms(line, expected):
+    assert parse_credits(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "组 长：何兆益",  # a committee list in a notice (yjszs 1792), not a byline
+        "联系人：张老师",
+        "二、复试时间:2021年4月25日8:30",
+        "编辑：他说得对。",  # sentence punctuation: a clause, not names
+        "编辑：详见附件：报名表",  # a nested label
+        "学院各系（所）：",
+        "编辑部主任：张三",  # a role word inside a longer word
+    ],
+)
+def test_prose_with_a_colon_is_not_credits(line):
+    assert parse_credits(line) is None

@@ -27,3 +27,33 @@ def test_impossible_dates_are_none_not_guesses():
 
 def test_find_date_returns_the_raw_substring():
     assert find_date("来源:交大新闻网 日期:2024-12-20 17:19 浏览量:") == "2024-12-20 17:19"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("2024-12-20 17:19", "2024-12-20T17:19:00+08:00"),
+        ("2024-12-20 17:19:05", "2024-12-20T17:19:05+08:00"),
+        ("2024年12月20日", "2024-12-20T00:00:00+08:00"),
+        ("2024年12月20日 17:19", "2024-12-20T17:19:00+08:00"),
+        ("发布时间：2024-12-20", "2024-12-20T00:00:00+08:00"),
+        ("[2024-12-20]", "2024-12-20T00:00:00+08:00"),
+        ("2024/12/20", "2024-12-20T00:00:00+08:00"),
+        ("2024.12.20", "2024-12-20T00:00:00+08:00"),
+        ("发布时间 ：2024-09-09 阅读：", "2024-09-09T00:00:00+08:00"),  # ems.whu's info line
+        ("2021-03-24浏览次数：", "2021-03-24T00:00:00+08:00"),  # yjszs: no space before the counter
+        ("2021.3.25", "2021-03-25T00:00:00+08:00"),  # single-digit month and day
+        ("时间：2020年02月15日 15:59", "2020-02-15T15:59:00+08:00"),
+    ],
+)
+def test_printed_forms_normalise_to_iso_in_shanghai(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_other_zones_get_their_own_offset():
+    assert parse_date("2024-07-01 09:00", "Europe/London") == "2024-07-01T09:00:00+01:00"
+
+
+@pytest.mark.parametrize("raw", ["第2024期", "电话：027-68752883", "共299条 1/30"])
+def test_numbers_that_are_not_dates(raw):
+    assert parse_date(raw) is None

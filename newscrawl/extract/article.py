@@ -1,32 +1,31 @@
 """An article page to an Article: pure, no I/O, driven by the portal's selector lists."""
 from __future__ import annotations
 
-import copy
 import re
 from datetime import datetime, timezone
 
 from parsel import Selector
 
 from newscrawl.extract.counter import find_counter
-from newscrawl.extract.credits import ROLES, merge_credits, parse_credits
-from newscrawl.extract.dates import find_date, parse_date
+from newscrawl.extract.credits import merge_credits
+from newscrawl.extract.dates import parse_date
+from newscrawl.extract.fields import (
+    ExtractionError,
+    attachments,
+    body_lines,
+    head_lines,
+    images,
+    info_fields,
+    meta,
+)
+from newscrawl.extract.generic import extract_fields, is_vsb
 from newscrawl.extract.page import decode_html
-from newscrawl.extract.text import clean_html, normalise_line, original_url, text_lines
-from newscrawl.items import Article, Attachment, Image
+from newscrawl.extract.text import clean_html, normalise_line
+from newscrawl.items import Article
 from newscrawl.profile import GENERIC_VSB, Portal
 from newscrawl.urls import canonical_url
 
-
-class ExtractionError(ValueError):
-    """The page is not an article this extractor understands (recorded as a failure)."""
-
-
-SOURCE_LABELS = ("来源", "稿件来源", "信息来源", "文章来源", "新闻来源", "供稿单位")
-DATE_LABELS = ("日期", "发布日期", "发布时间", "时间", "更新时间", "发表时间", "发稿时间")
-# "label:" where the label is a short run of CJK characters (not "17:19").
-_LABEL = re.compile(r"([\u4e00-\u9fff]{2,6})\s*[:：]")
-_ATTACHMENT = re.compile(r"download\.jsp|\.(?:pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|txt)(?:$|\?)", re.I)
-_CENTERED = re.compile(r"text-align\s*:\s*center", re.I)
+__all__ = ["ExtractionError", "extract"]
 
 
 def extract(body: bytes | str, url: str, portal: Portal = GENERIC_VSB, *, column: str = "") -> Article:
@@ -35,44 +34,63 @@ def extract(body: bytes | str, url: str, portal: Portal = GENERIC_VSB, *, column
     if not text.strip():
         raise ExtractionError("empty page")
     sel = Selector(text=text)
-    root = _first(sel, portal.selector("article_root"))
+    # Without a portal's word for it, VSB rules apply only to pages that carry VSB's markers.
+    use_vsb = portal is not GENERIC_VSB or is_vsb(text)
+    root = _first(sel, portal.selector("article_root")) if use_vsb else None
     body_sel = _first(root, portal.selector("body")) if root is not None else None
     if body_sel is None:
-        raise ExtractionError("no article body (none of the body selectors matched)")
+        return _generic(text, sel, url, portal, column)
     body_el = _innermost(body_sel)
 
-    fields = _info_fields(root.root, body_el)
+    fields = info_fields(head_lines(root.root, body_el))
     title = _title(sel, root, body_el, portal)
-    raw_date = _meta(sel, "PubDate") or fields.get("date") or ""
-    credits_head = fields.get("credits", {})
-
-    body_copy = copy.deepcopy(body_el)
-    credits_body = _drop_credit_blocks(body_copy)
-    lines, credits_lines = [], {}
-    for line in text_lines(body_copy):
-        found = parse_credits(line)
-        if found:
-            credits_lines = merge_credits(credits_lines, found)
-        else:
-            lines.append(line)
+    raw_date = meta(sel, "PubDate") or fields.get("date") or ""
+    lines, credits_body, body_copy = body_lines(body_el)
 
     return Article(
         url=canonical_url(url, scheme=_scheme(url, portal)),
         portal=portal.name,
         column=_column(sel, portal) or column,
         title=title,
-        source=(_meta(sel, "ContentSource") or fields.get("source") or "").strip(),
+        source=(meta(sel, "ContentSource") or fields.get("source") or "").strip(),
         published_at=parse_date(raw_date, portal.timezone) if raw_date else None,
         published_raw=raw_date,
         body_text="\n".join(lines),
         body_html=clean_html(body_copy, url),
-        images=_images(body_copy, url),
-        attachments=_attachments(root.root, url),
-        credits=merge_credits(credits_head, credits_body, credits_lines),
+        images=images(body_copy, url),
+        attachments=attachments(root.root, url),
+        credits=merge_credits(fields["credits"], credits_body),
         counter=find_counter(text),
         extraction="vsb",
-        fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        fetched_at=_now(),
     )
+
+
+def _generic(text: str, sel: Selector, url: str, portal: Portal, column: str) -> Article:
+    """The heuristic reading of a page the VSB rules found no body in."""
+    found = extract_fields(text, url)
+    raw_date = found["published_raw"]
+    return Article(
+        url=canonical_url(url, scheme=_scheme(url, portal)),
+        portal=portal.name,
+        column=_column(sel, portal) or column,
+        title=found["title"],
+        source=found["source"],
+        published_at=parse_date(raw_date, portal.timezone) if raw_date else None,
+        published_raw=raw_date,
+        body_text="\n".join(found["lines"]),
+        body_html=clean_html(found["body_copy"], url),
+        images=found["images"],
+        attachments=found["attachments"],
+        credits=found["credits"],
+        counter=find_counter(text),
+        extraction="generic",
+        fetched_at=_now(),
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _scheme(url: str, portal: Portal) -> str | None:
@@ -104,11 +122,6 @@ def _innermost(body_sel):
         el = inner[0]
 
 
-def _meta(sel: Selector, name: str) -> str:
-    value = sel.xpath(
-        f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')='{name.lower()}']/@content"
-    ).get()
-    return normalise_line(value or "")
 
 
 def _inside(el, ancestor) -> bool:
@@ -139,107 +152,19 @@ def _title(sel, root, body_el, portal: Portal) -> str:
     return raw.rsplit("-", 1)[0].strip() if "-" in raw else raw
 
 
-def _head_lines(root_el, body_el) -> list[str]:
-    """Text lines of the article root before its body: the title and the info line."""
-    head = copy.deepcopy(root_el)
-    marker = None
-    for el, orig in zip(head.iter(), root_el.iter()):
-        if orig is body_el:
-            marker = el
-            break
-    if marker is not None:
-        # Everything from the body on is not "head": cut it and all that follows.
-        node = marker
-        while node is not None and node is not head:
-            parent = node.getparent()
-            for sib in list(node.itersiblings()):
-                parent.remove(sib)
-            node.tail = None
-            parent.remove(node) if node is marker else None
-            node = parent
-    return text_lines(head)
 
 
-def _info_fields(root_el, body_el) -> dict:
-    """Source, date and credits from "label: value" pairs of the info line."""
-    fields: dict = {}
-    credits: dict[str, list[str]] = {}
-    for line in _head_lines(root_el, body_el):
-        labels = list(_LABEL.finditer(line))
-        before = line[: labels[0].start()] if labels else line
-        if "date" not in fields and find_date(before):
-            fields["date"] = find_date(before)
-        for m, nxt in zip(labels, labels[1:] + [None]):
-            label, value = m.group(1), line[m.end() : nxt.start() if nxt else len(line)].strip()
-            if label in SOURCE_LABELS and "source" not in fields:
-                fields["source"] = value
-            elif label in DATE_LABELS and "date" not in fields and find_date(value):
-                fields["date"] = find_date(value)
-            elif label in ROLES and value:
-                found = parse_credits(f"{label}：{value}")
-                if found:
-                    credits = merge_credits(credits, found)
-    fields["credits"] = credits
-    return fields
 
 
-def _drop_credit_blocks(body) -> dict[str, list[str]]:
-    """Remove blocks that hold only credit lines; return the credits they held."""
-    credits: dict[str, list[str]] = {}
-    for el in reversed(list(body.iter())):
-        if el is body or not isinstance(el.tag, str) or el.getparent() is None or el.xpath(".//img"):
-            continue
-        lines = text_lines(el)
-        parsed = [parse_credits(line) for line in lines]
-        if lines and all(parsed):
-            credits = merge_credits(*parsed, credits)
-            el.drop_tree()
-    return credits
 
 
-def _images(body, base_url: str) -> list[Image]:
-    images, seen = [], set()
-    for img in body.iter("img"):
-        src = original_url(img, ("tppabs", "src", "orisrc"), base_url)
-        if not src or src in seen:
-            continue
-        seen.add(src)
-        images.append(Image(url=src, caption=_caption(img, body)))
-    return images
 
 
-def _caption(img, body) -> str:
-    """A caption is a figcaption, or a short centred block right after the image's block."""
-    fig = next((a for a in img.iterancestors("figure")), None)
-    if fig is not None:
-        cap = fig.find(".//figcaption")
-        if cap is not None:
-            return normalise_line(cap.text_content())
-    block = img
-    while block.getparent() is not None and block.getparent() is not body:
-        block = block.getparent()
-    nxt = block.getnext()
-    while nxt is not None and not normalise_line(nxt.text_content()) and not nxt.xpath(".//img"):
-        nxt = nxt.getnext()
-    if nxt is None or nxt.xpath(".//img"):
-        return ""
-    centred = _CENTERED.search(nxt.get("style", "")) or nxt.get("align", "").lower() == "center"
-    centred = centred or any(_CENTERED.search(e.get("style", "")) for e in nxt.iter() if isinstance(e.tag, str))
-    text = normalise_line(nxt.text_content())
-    return text if centred and len(text) <= 120 and not parse_credits(text) else ""
 
 
-def _attachments(root_el, base_url: str) -> list[Attachment]:
-    found, seen = [], set()
-    for a in root_el.iter("a"):
-        href = a.get("href") or ""
-        if not _ATTACHMENT.search(href) and not _ATTACHMENT.search(a.get("tppabs") or ""):
-            continue
-        url = original_url(a, ("tppabs", "href"), base_url)
-        if url and url not in seen:
-            seen.add(url)
-            found.append(Attachment(url=url, name=normalise_line(a.text_content())))
-    return found
+
+
+
 
 
 def _column(sel: Selector, portal: Portal) -> str:
@@ -250,5 +175,5 @@ def _column(sel: Selector, portal: Portal) -> str:
             links = [t for t in links if t]
             if links and "正文" in crumb.xpath("string()").get(""):
                 return links[-1]
-    return _meta(sel, "ColumnName")
+    return meta(sel, "ColumnName")
 

@@ -3,36 +3,46 @@ from __future__ import annotations
 
 import re
 
-# Roles Chinese university portals print; longer first so 责任编辑 wins over 编辑.
+# Roles Chinese university portals print. Matched longest first, so 责任编辑 wins over 编辑.
 ROLES = sorted(
-    """文字 撰稿 撰文 作者 记者 图片 图文 摄影 视频 编辑 责任编辑 责编 审核 审稿 审校 审定 初审 复审 终审
-    供稿 通讯员 校对 排版 美编 翻译 设计 统筹 监制 出品 策划 采写 剪辑 配音""".split(),
+    """文字 撰稿 撰文 作者 记者 实习记者 学生记者 实习生 通讯员 图片 图文 文/图 图/文 摄影 摄像 视频 编辑
+    责任编辑 责编 执行编辑 网络编辑 文字编辑 图片编辑 美编 主编 审核 审稿 审校 审定 核稿 签发 初审 复审 终审
+    供稿 校对 排版 翻译 设计 统筹 监制 出品 策划 采写 剪辑 配音 整理""".split(),
     key=len,
     reverse=True,
 )
-_ROLE = "|".join(ROLES)
-_SEGMENT = re.compile(rf"(?:^|(?<=[\s（(【\[|｜]))({_ROLE})\s*[:：]\s*")
+_ROLE = "|".join(map(re.escape, ROLES))
+# A role starts the line or follows a separator: never the middle of a word (编辑部主任).
+_SEGMENT = re.compile(rf"(?:^|(?<=[\s（(【\[|｜;；，,、/]))({_ROLE})\s*[:：]\s*")
 _NAME_SPLIT = re.compile(r"[、，,/／;；\s]+")
+_NOTE = re.compile(r"[（(][^（()）]*[)）]")  # 张三（实习） -> 张三: a note, not part of the name
+_SENTENCE = re.compile(r"[。！？!?]|[\u4e00-\u9fff]{2,}[：:]")
 _BRACKETS = "（）()【】[]"
+MAX_NAME = 16  # 天津滨海新区组织部 is long for a name; a clause is longer
 
 
 def parse_credits(line: str) -> dict[str, list[str]] | None:
     """Credits on ``line``, or None when the line is not purely a credit line.
 
     Only a line made of nothing but ``role: names`` segments counts, so a body sentence
-    that happens to mention "编辑：" is left alone.
+    that happens to mention "编辑：" is left alone, and so is a line whose "names" read as
+    a clause (sentence punctuation, a nested "label:", or longer than a name).
     """
-    text = line.strip().strip(_BRACKETS).strip()
+    text = line.strip()
+    if text[:1] in _BRACKETS and text[-1:] in _BRACKETS:
+        text = text[1:-1].strip()
     matches = list(_SEGMENT.finditer(text))
     if not matches or matches[0].start() != 0:
         return None
     credits: dict[str, list[str]] = {}
     for m, nxt in zip(matches, matches[1:] + [None]):
-        chunk = text[m.end() : nxt.start() if nxt else len(text)]
-        chunk = chunk.strip().strip(_BRACKETS + "|｜").strip()
+        chunk = _NOTE.sub(" ", text[m.end() : nxt.start() if nxt else len(text)])
+        chunk = chunk.strip().strip(_BRACKETS + "|｜;；，,、/").strip()
+        if _SENTENCE.search(chunk):
+            return None
         names = [n.strip(_BRACKETS) for n in _NAME_SPLIT.split(chunk)]
         names = [n for n in names if n]
-        if any(len(n) > 20 for n in names):  # a sentence, not a name list
+        if any(len(n) > MAX_NAME for n in names):
             return None
         bucket = credits.setdefault(m.group(1), [])
         bucket.extend(n for n in names if n not in bucket)
@@ -40,6 +50,7 @@ def parse_credits(line: str) -> dict[str, list[str]] | None:
 
 
 def merge_credits(*parts: dict[str, list[str]]) -> dict[str, list[str]]:
+    """One credits dict from several, names in first-seen order, each once per role."""
     merged: dict[str, list[str]] = {}
     for part in parts:
         for role, names in part.items():

@@ -7,10 +7,11 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from newscrawl.extract.dates import find_date, parse_date
+from newscrawl.extract.dates import DATE_RE, find_date, parse_date
 from newscrawl.extract.page import decode_html
-from newscrawl.extract.text import normalise_line
+from newscrawl.extract.text import normalise_line, text_lines
 from newscrawl.profile import GENERIC_VSB, Portal
+from newscrawl.urls import canonical_url
 
 _PAGER = re.compile(r"共\s*(\d+)\s*条.*?(\d+)\s*/\s*(\d+)")
 
@@ -31,6 +32,20 @@ class Listing:
     total: int | None = None
 
 
+def _link_title(a) -> str:
+    """The link's own words, without the date some templates put inside the link.
+
+    The ``title`` attribute is only a fallback for truncated text ("…"): templates fill it
+    with the site's name as often as with the article's title.
+    """
+    lines = [line for line in text_lines(a.root) if not DATE_RE.fullmatch(line)]
+    text = " ".join(lines)
+    full = normalise_line(a.attrib.get("title") or "")
+    if full and (not text or (text.endswith(("...", "…")) and full.startswith(text.rstrip(".…")))):
+        return full
+    return text
+
+
 def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -> Listing:
     """Article links in page order (each once) and the 下页 link, from a VSB list page."""
     sel = Selector(text=decode_html(body))
@@ -40,11 +55,12 @@ def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -
     for query in portal.selector("list_links"):
         for a in sel.css(query):
             href = a.attrib.get("tppabs") or a.attrib.get("href") or ""
-            absolute = urljoin(url, href.strip())
+            # content.jsp?…wbnewsid= is VSB's other address of /info/C/A.htm: one article.
+            absolute = canonical_url(urljoin(url, href.strip()))
             if not pattern.search(absolute.split("?", 1)[0]) or absolute in seen:
                 continue
             seen.add(absolute)
-            title = normalise_line(a.attrib.get("title") or a.xpath("string()").get(""))
+            title = _link_title(a)
             row = a.xpath("ancestor::li[1]")
             raw = find_date(row.xpath("string()").get("")) if row else None
             listing.articles.append(ListedArticle(absolute, title, parse_date(raw, portal.timezone) if raw else None))

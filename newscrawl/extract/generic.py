@@ -1,0 +1,185 @@
+"""Heuristic extraction for pages the VSB rules cannot read: text density, title, nearby date."""
+from __future__ import annotations
+
+import re
+
+from lxml import html as lxml_html
+
+from newscrawl.extract.credits import merge_credits
+from newscrawl.extract.dates import find_date
+from newscrawl.extract.fields import ExtractionError, attachments, body_lines, head_lines, images, info_fields
+from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, normalise_line
+
+# What marks a page as VSB/博达 output, whatever its template looks like.
+VSB_MARKERS = (
+    re.compile(r"""class=["']?v_news_content"""),
+    re.compile(r"""id=["']?vsb_content"""),
+    re.compile(r"_showDynClicks\("),
+    re.compile(r"""href=["'][^"']*/info/\d+/\d+\.htm"""),
+    re.compile(r"Announced by Visual SiteBuilder"),
+    re.compile(r"/system/resource/(?:js|style|code)/"),
+)
+# Containers of navigation, not of the article: never the body, never the title.
+_CHROME = re.compile(
+    r"nav|menu|foot|sidebar|side-bar|site-header|masthead|breadcrumb|crumb|copyright|share|comment|related|dqwz|posi", re.I
+)
+# <header> is left out: an article's own header holds its title and date.
+_CHROME_TAGS = frozenset({"nav", "footer", "aside"})
+_PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "li", "td", "div", "section"})
+_PUNCT = re.compile(r"[，。；、！？,.;!?]")
+_TITLE_SPLIT = re.compile(r"\s*(?:[-_|｜–—]+)\s*")
+# Lines around an article that are page furniture, not text.
+_FURNITURE = re.compile(r"^(?:上一篇|下一篇|上一条|下一条|上一页|下一页|返回|分享到?|打印|关闭|【关闭】|浏览|阅读|点击|字号)[:：\s]?")
+MIN_BODY_CHARS = 40  # below this there is no article to speak of
+
+
+def is_vsb(text: str) -> bool:
+    """True when the page carries at least two of VSB's markers (one can be a coincidence)."""
+    return sum(bool(m.search(text)) for m in VSB_MARKERS) >= 2
+
+
+def extract_fields(text: str, url: str) -> dict:
+    """Article fields of a page by heuristics alone; raises ExtractionError without an article.
+
+    The body is the block whose paragraphs carry the most text with the fewest links; the
+    title is the heading that the page's <title> names; date, source and credits come from
+    the lines between title and body, then from the body's last lines.
+    """
+    doc = lxml_html.fromstring(text)
+    page_title, raw_meta_date, meta_source = _head_facts(doc)
+    for el in list(doc.iter()):
+        if el.getparent() is not None and (not isinstance(el.tag, str) or el.tag in SKIP_TAGS):
+            el.drop_tree()
+    body_el = densest_block(doc)
+    if body_el is None:
+        raise ExtractionError("no plausible article (no block of text)")
+    title_el, title = _title(doc, body_el, page_title)
+    between = _lines_between(doc, title_el, body_el)
+    fields = info_fields(between)
+    lines, credits, body_copy = body_lines(body_el)
+    lines = [line for line in lines if not _FURNITURE.match(line)]
+    if sum(len(line) for line in lines) < MIN_BODY_CHARS:
+        raise ExtractionError("no plausible article (too little text)")
+    raw_date = raw_meta_date or fields.get("date") or find_date("\n".join(lines[:2] + lines[-3:])) or ""
+    return {
+        "title": title,
+        "source": meta_source or fields.get("source", ""),
+        "published_raw": raw_date,
+        "lines": lines,
+        "body_copy": body_copy,
+        "credits": merge_credits(fields["credits"], credits),
+        "images": images(body_copy, url),
+        "attachments": attachments(body_el, url),
+    }
+
+
+def _is_chrome(el) -> bool:
+    for node in [el, *el.iterancestors()]:
+        if node.tag in _CHROME_TAGS:
+            return True
+        if _CHROME.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    return False
+
+
+def densest_block(root):
+    """The element holding the article's paragraphs (readability-style scoring).
+
+    Each paragraph scores by its length and punctuation, credited to its parent and half
+    to its grandparent; a block's score is then discounted by how much of its text is links.
+    """
+    scores: dict = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag not in _PARAGRAPH_TAGS | {"article", "main", "body"}:
+            continue
+        if el.tag in ("div", "section", "article", "main", "body") and _has_block_child(el):
+            # Text standing loose in a container (spans and <br>s beside blocks) is a
+            # paragraph of the container itself.
+            text, parent = normalise_line(_loose_text(el)), el
+        elif el.tag in _PARAGRAPH_TAGS:
+            text, parent = normalise_line(el.text_content()), el.getparent()
+        else:
+            continue
+        if parent is None or len(text) < 10 or _link_density(el) > 0.5 or _is_chrome(el):
+            continue
+        score = 1 + len(_PUNCT.findall(text)) + min(len(text) / 50, 5)
+        scores[parent] = scores.get(parent, 0) + score
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0) + score / 2
+    if not scores:
+        return None
+    best = max(scores, key=lambda el: scores[el] * (1 - _link_density(el)))
+    return best
+
+
+def _loose_text(el) -> str:
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in BLOCK_TAGS:
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _has_block_child(el) -> bool:
+    return any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS for c in el)
+
+
+def _link_density(el) -> float:
+    if any(a.tag == "a" for a in el.iterancestors()):
+        return 1.0  # a list item's title block inside its link
+    total = len(normalise_line(el.text_content())) or 1
+    linked = sum(len(normalise_line(a.text_content())) for a in el.iter("a"))
+    return linked / total
+
+
+def _head_facts(doc) -> tuple[str, str, str]:
+    """What <head> says: the page title (og:title / ArticleTitle first), the date, the source."""
+    def first(xpath):
+        return next((normalise_line(v) for v in doc.xpath(xpath) if normalise_line(v)), "")
+
+    title = first("//meta[@property='og:title' or @name='ArticleTitle']/@content") or first("//title//text()")
+    date = next(
+        (find_date(v) for v in doc.xpath(
+            "//meta[@property='article:published_time' or @name='PubDate' or @name='publishdate' or @name='pubdate']/@content"
+            " | //time/@datetime"
+        ) if find_date(v)),
+        "",
+    )
+    return title, date, first("//meta[@name='ContentSource']/@content")
+
+
+def _title(doc, body_el, page_title: str):
+    """The heading the <title> names (templates append the site's name to <title>)."""
+    candidates = []
+    for el in doc.iter("h1", "h2", "h3", "h4", "div", "p", "span"):
+        if el.tag in ("div", "p", "span") and "title" not in (el.get("class") or "").lower():
+            continue
+        if _is_chrome(el) or any(a is body_el for a in el.iterancestors()) or el is body_el:
+            continue
+        text = normalise_line(el.text_content())
+        if 4 <= len(text) <= 120:
+            candidates.append((el, text))
+    named = [(el, text) for el, text in candidates if page_title and (text in page_title or page_title in text)]
+    if named:
+        return max(named, key=lambda c: len(c[1]))
+    for el, text in candidates:
+        if el.tag == "h1":
+            return el, text
+    parts = [p for p in _TITLE_SPLIT.split(page_title) if p]
+    return None, (max(parts[:-1] or parts, key=len) if parts else "")
+
+
+def _lines_between(doc, title_el, body_el) -> list[str]:
+    """Lines after the title and before the body: where the date and 来源 stand."""
+    if title_el is None:
+        return head_lines(body_el.getparent() if body_el.getparent() is not None else doc, body_el)[-3:]
+    ancestors = set(title_el.iterancestors())
+    common = next((a for a in body_el.iterancestors() if a in ancestors), doc)
+    lines = head_lines(common, body_el)
+    title = normalise_line(title_el.text_content())
+    for i, line in enumerate(lines):
+        if title in line:
+            return lines[i + 1 :]
+    return lines[-3:]
