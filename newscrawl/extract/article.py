@@ -39,6 +39,10 @@ def extract(body: bytes | str, url: str, portal: Portal = GENERIC_VSB, *, column
     root = _first(sel, portal.selector("article_root")) if use_vsb else None
     body_sel = _first(root, portal.selector("body")) if root is not None else None
     if body_sel is None:
+        if use_vsb and any(sel.css(q) for q in portal.selector("body") if "::" not in q):
+            # The content block is there and empty: an article without its text, not a
+            # different template. Guessing a body from the page furniture would be wrong data.
+            raise ExtractionError("no article body (the content block is empty)")
         return _generic(text, sel, url, portal, column)
     body_el = _innermost(body_sel)
 
