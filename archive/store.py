@@ -40,12 +40,18 @@ def open_database(path: str | Path, *, create: bool = True) -> Database:
     try:
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         db = Database(conn)
+        if not migrations.applied(db) and db.table_names():
+            # Someone else's database: adding our tables to it would be a surprise.
+            raise ArchiveError(f"{path} is not a NewsCrawl archive")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"{path} is not a usable SQLite archive: {exc}") from exc
+    except ArchiveError:
+        conn.close()
+        raise
     return db
 
 

@@ -108,10 +108,10 @@ def build_archive(path: Path) -> Path:
     archive.save(again, seen_at="2025-02-02T00:00:00+00:00")
     archive.save(Article(**{**vars(first), "view_count": 120, "view_count_method": "direct"}), seen_at="2025-02-03T00:00:00+00:00")
     archive.save(Article(**{**vars(first), "view_count": 152, "view_count_method": "browser"}), seen_at="2025-02-04T00:00:00+00:00")
-    portal, column, path, title, published, source, paragraphs, credits, images = ROWS[1]
+    portal, column, url_path, title, published, source, paragraphs, credits, images = ROWS[1]
     paragraphs = [p.replace("老教授", "老一辈教授") for p in paragraphs]
     page = vsb_page(title + "（更正）", column, published, source, paragraphs, credits, images)
-    archive.save(read_page(page, BASE + path, portal, "2025-02-05T00:00:00+00:00"), seen_at="2025-02-05T00:00:00+00:00")
+    archive.save(read_page(page, BASE + url_path, portal, "2025-02-05T00:00:00+00:00"), seen_at="2025-02-05T00:00:00+00:00")
     run = archive.start_run("xjtu", {"columns": "jdyw"})
     archive.finish_run(run, requests=40, new_articles=10, updated_articles=1, duplicate_articles=1, failures=3,
                        failures_by_kind={"http": 2, "extraction": 1}, status="failed")
