@@ -34,6 +34,14 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _substring_test(term: str) -> str:
+    """SQL that ``title`` or ``body_text`` contains ``term``: instr() where case cannot
+    matter (Chinese, digits: twice as fast), LIKE where it can (ASCII letters, as the index)."""
+    if term.lower() == term.upper():
+        return "(instr(a.title, ?) or instr(a.body_text, ?))"
+    return "(a.title like ? escape '\\' or a.body_text like ? escape '\\')"
+
+
 def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -79,8 +87,8 @@ def select(db: Database, query: str | None, filters: Filters | None = None, *, r
     long = [t for t in terms if len(t) >= MIN_INDEXED] if indexed else []
     scanned = [t for t in terms if t not in long]
     for term in scanned:
-        where.append("(a.title like ? escape '\\' or a.body_text like ? escape '\\')")
-        params += [_like(term), _like(term)]
+        where.append(_substring_test(term))
+        params += [term, term] if term.lower() == term.upper() else [_like(term), _like(term)]
     if not long:
         return Selection("articles a", where, params, False, terms)
     match = " ".join(_phrase(t) for t in long)
