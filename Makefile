@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARTICLES ?= 300
 
-.PHONY: install demo test bench accuracy clean
+.PHONY: install demo test bench bench-archive accuracy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +25,10 @@ test: install
 accuracy: install
 	$(PY) bench/accuracy.py
 
+# Median times of search, show and export on a generated 100,000-article archive (built
+# once into bench/archive_bench.db; pass BENCH_ARGS=--rebuild to start over).
+bench-archive: install
+	$(PY) bench/archive_bench.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) archive/demo.db archive/demo.db-* *.egg-info
+	rm -rf $(VENV) archive/demo.db archive/demo.db-* bench/archive_bench.db* *.egg-info

@@ -1,25 +1,73 @@
 """The `newscrawl` command: a thin layer over the archive and the extractor."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
-from archive.store import ArchiveError, open_database
+from archive.store import ArchiveError
 
 DEFAULT_DB = "archive/news.db"
 
 
-def _db(path: str):
-    try:
-        return open_database(path, create=False)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+def _readonly(path: str):
+    from archive.query import open_readonly
+
+    return open_readonly(path)
 
 
-@click.group()
+class _Group(click.Group):
+    """Errors a user can cause (unknown article, bad date, broken file) are one line, no traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(f"the archive could not be read: {exc}") from exc
+
+
+def _progress(items, label: str):
+    """A progress bar when a person watches (stdout is a terminal); the bare items otherwise."""
+    if sys.stdout.isatty():
+        return click.progressbar(items, label=label, file=sys.stderr)
+    return contextlib.nullcontext(items)
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+db_option = click.option(
+    "--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Archive file."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def filter_options(func):
+    """--portal, --column, --since, --until, --credit: the same filters for search and export."""
+
+    @click.option("--portal", default=None, help="Only this portal (e.g. xjtu).")
+    @click.option("--column", default=None, help="Only articles that appeared under this column (e.g. 今日交大).")
+    @click.option("--since", default=None, metavar="DATE", help="Published on or after YYYY, YYYY-MM or YYYY-MM-DD.")
+    @click.option("--until", default=None, metavar="DATE", help="Published on or before YYYY, YYYY-MM or YYYY-MM-DD.")
+    @click.option("--credit", default=None, metavar="[ROLE=]NAME", help="Credited to NAME (in ROLE): 王某 or 摄影=王某.")
+    @functools.wraps(func)
+    def wrapper(*args, portal, column, since, until, credit, **kwargs):
+        from archive.query import Filters
+
+        return func(*args, filters=Filters(portal, column, since, until, credit), **kwargs)
+
+    return wrapper
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="newscrawl")
 def cli():
     """Crawl university news portals into a SQLite archive, and read the archive."""
@@ -54,7 +102,7 @@ def extract(file: Path, url: str, portal_name: str | None):
 @click.option("--url", "show_url", default=None, help="Also print this article's fields.")
 def summary(db_path: str, show_url: str | None):
     """Articles per portal and column, failures, and optionally one article."""
-    db = _db(db_path)
+    db = _readonly(db_path)
     total = db.execute("select count(*) from articles").fetchone()[0]
     click.echo(f"{total} articles in {db_path}")
     rows = db.execute(
@@ -124,6 +172,148 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
     elif outcome.status == "archive_locked" and verbose:
         click.echo("newscrawl: another crawl holds the archive; nothing done", err=True)
     sys.exit(outcome.exit_code)
+
+
+@cli.command()
+@click.argument("query")
+@filter_options
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="At most this many results.")
+@click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (AND, OR, NOT, NEAR, \"phrases\"), terms of 3+ characters.")
+@db_option
+@json_option
+def search(query: str, filters, limit: int, raw: bool, db_path: str, as_json: bool):
+    """Articles whose title or body contains every term of QUERY, best match first.
+
+    Terms are separated by spaces; "quote" a phrase that contains a space. Terms of any
+    length work: 天津科创中心, 交大 (two characters), 校 (one).
+    """
+    from archive.search import search as run_search
+
+    hits = run_search(_readonly(db_path), query, filters, limit=limit, raw=raw)
+    if as_json:
+        _echo_json([hit.to_dict() for hit in hits])
+        return
+    if not hits:
+        click.echo("no articles found", err=True)
+    for hit in hits:
+        date = (hit.published_at or "")[:10] or "undated"
+        click.echo(f"#{hit.id}  {date}  {hit.portal}/{hit.column}  {hit.title}")
+        click.echo(f"    {hit.snippet}")
+        click.echo(f"    {hit.url}")
+
+
+@cli.command()
+@click.argument("article", metavar="URL_OR_ID")
+@db_option
+@json_option
+def show(article: str, db_path: str, as_json: bool):
+    """One article as it reads, with where it appeared, its view counts and earlier versions.
+
+    URL_OR_ID is the id search prints (#12 or 12) or any URL the article was seen under,
+    in any form (http or https, with index.htm or a query string).
+    """
+    from archive.query import resolve_article
+    from archive.show import load_article, render_article
+
+    db = _readonly(db_path)
+    record = load_article(db, resolve_article(db, article))
+    if as_json:
+        _echo_json(record)
+    else:
+        click.echo(render_article(record), nl=False)
+
+
+@cli.command()
+@db_option
+@json_option
+@click.option("--runs", default=10, show_default=True, type=click.IntRange(0), help="How many recent crawl runs to list.")
+def stats(db_path: str, as_json: bool, runs: int):
+    """Articles per portal, column and year; unresolved failures; the last crawl runs."""
+    from archive.stats import render_stats, stats as collect
+
+    data = collect(_readonly(db_path), runs=runs)
+    if as_json:
+        _echo_json(data)
+    else:
+        click.echo(render_stats(data), nl=False)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), required=True, help="Output format.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write (.warc.gz: compressed WARC).")
+@click.option("--query", default=None, help="Only articles matching this search query.")
+@click.option("--raw", is_flag=True, help="--query is FTS5 syntax.")
+@filter_options
+@db_option
+def export(fmt: str, output: Path, query: str | None, raw: bool, filters, db_path: str):
+    """Write the selected articles (all by default) to a file.
+
+    jsonl: one article a line, as `show --json`. csv: one row an article, for a
+    spreadsheet. warc: the pages as fetched (HTTP status, headers, date), for web
+    archive tools.
+    """
+    from archive import export as exporting
+
+    db = _readonly(db_path)
+    ids = exporting.selected_ids(db, query, filters, raw=raw)
+    if fmt == "warc":
+        opened = output.open("wb")
+    else:
+        opened = output.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
+    with opened as fp, _progress(ids, f"exporting {len(ids)} articles") as items:
+        if fmt == "jsonl":
+            count = exporting.write_jsonl(db, items, fp)
+        elif fmt == "csv":
+            count = exporting.write_csv(db, items, fp)
+        else:
+            count = exporting.write_warc(db, items, fp, gzip=output.name.endswith(".gz"))
+    noun = "pages" if fmt == "warc" else "articles"
+    click.echo(f"wrote {count} {noun} to {output}" + (f" (from {len(ids)} articles)" if fmt == "warc" else ""))
+
+
+@cli.command()
+@click.option("--portal", default=None, help="Only this portal's articles.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@db_option
+def reextract(portal: str | None, dry_run: bool, db_path: str):
+    """Re-run the current extractor over the stored pages, and update what it reads differently.
+
+    No network: the pages are the ones stored at crawl time. A changed title or body keeps
+    the old version as a revision (see `show`).
+    """
+    from archive.reextract import Reextraction, Report
+    from archive.store import Archive
+
+    from archive.lock import ArchiveLock
+
+    if not Path(db_path).is_file():
+        raise ArchiveError(f"no archive at {db_path}")
+    lock = ArchiveLock(db_path)
+    if not dry_run and not lock.acquire():
+        raise click.ClickException(f"a crawl is writing {db_path}; run reextract when it has finished")
+    archive = Archive(db_path)
+    report = Report()
+    try:
+        job = Reextraction(archive, portal, dry_run=dry_run)
+        with _progress(job, f"re-extracting {len(job)} articles") as items:
+            changes = [job.run(article_id, url) for article_id, url in items]
+    finally:
+        archive.close()
+        lock.release()
+    for change in changes:
+        report.add(change)
+        if change.error:
+            click.echo(f"#{change.article_id} {change.url}: failed: {change.error}")
+        elif change.fields:
+            note = " (earlier text kept as a revision)" if change.revised else ""
+            click.echo(f"#{change.article_id} {change.url}: {', '.join(change.fields)}{note}")
+    verb = "would change" if dry_run else "changed"
+    click.echo(
+        f"{report.pages} pages re-read: {report.changed} articles {verb}, {report.revised} with new text, "
+        f"{report.pages - report.changed - report.failed} unchanged, {report.failed} failed"
+    )
+    if report.fields:
+        click.echo("fields: " + ", ".join(f"{name} {n}" for name, n in report.fields.most_common()))
 
 
 def main():

@@ -145,3 +145,37 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("article_id", "articles", "id")],
     )
     db["revisions"].create_index(["article_id"])
+
+
+@migrations()
+def m002_search(db: Database) -> None:
+    """Full-text search over title and body, named and shaped the way sqlite-utils and
+    Datasette expect (``articles_fts``, ``content=[articles]``) so both find it unaided."""
+    # Trigram: Chinese has no spaces between words, so any 3+ character substring is a
+    # term; shorter queries are answered by a scan (see archive/search.py).
+    db.execute(
+        "CREATE VIRTUAL TABLE [articles_fts] USING FTS5 (\n"
+        "    [title], [body_text],\n    tokenize='trigram',\n    content=[articles]\n)"
+    )
+    db.execute("INSERT INTO [articles_fts] (rowid, [title], [body_text]) SELECT id, title, body_text FROM articles")
+    # Plain statements, not executescript (which would commit the migration's transaction).
+    # The update trigger fires only when the text changes: a visit that records a view
+    # count or last_seen_at must not re-index the article.
+    db.execute(
+        """CREATE TRIGGER [articles_ai] AFTER INSERT ON [articles] BEGIN
+             INSERT INTO [articles_fts] (rowid, [title], [body_text]) VALUES (new.id, new.title, new.body_text);
+           END"""
+    )
+    db.execute(
+        """CREATE TRIGGER [articles_ad] AFTER DELETE ON [articles] BEGIN
+             INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [body_text])
+               VALUES ('delete', old.id, old.title, old.body_text);
+           END"""
+    )
+    db.execute(
+        """CREATE TRIGGER [articles_au] AFTER UPDATE OF [title], [body_text] ON [articles] BEGIN
+             INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [body_text])
+               VALUES ('delete', old.id, old.title, old.body_text);
+             INSERT INTO [articles_fts] (rowid, [title], [body_text]) VALUES (new.id, new.title, new.body_text);
+           END"""
+    )

@@ -40,12 +40,18 @@ def open_database(path: str | Path, *, create: bool = True) -> Database:
     try:
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         db = Database(conn)
+        if not migrations.applied(db) and db.table_names():
+            # Someone else's database: adding our tables to it would be a surprise.
+            raise ArchiveError(f"{path} is not a NewsCrawl archive")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"{path} is not a usable SQLite archive: {exc}") from exc
+    except ArchiveError:
+        conn.close()
+        raise
     return db
 
 
@@ -108,6 +114,10 @@ class Archive:
             self._revise(current, article, digest, seen_at)
             return "updated"
 
+    def stored_fields(self, article: Article) -> dict:
+        """The ``articles`` columns ``article`` would be stored as, to compare with what is."""
+        return self._fields(article, content_hash(article.title, article.body_text))
+
     def _fields(self, article: Article, digest: str) -> dict:
         return {
             "canonical_url": article.url,
@@ -140,7 +150,32 @@ class Archive:
         self._store_page(article_id, article)
         return article_id
 
+    def reextracted(self, article_id: int, article: Article) -> bool:
+        """Replace article ``article_id``'s fields by a re-extraction of its stored page.
+
+        Not a visit: ``last_seen_at`` and view counts stay as they are. A changed title or
+        body keeps the previous version in ``revisions``, as a re-crawl would; returns
+        whether it did.
+        """
+        digest = content_hash(article.title, article.body_text)
+        with self.db.conn:
+            current = self.db["articles"].get(article_id)
+            revised = current["content_hash"] != digest
+            if revised:
+                self._keep_revision(current, now())
+            self._replace_fields(article_id, article, digest)
+        return revised
+
     def _revise(self, current: dict, article: Article, digest: str, seen_at: str) -> None:
+        self._keep_revision(current, seen_at)
+        self._replace_fields(current["id"], article, digest)
+        self._observe(current["id"], article, seen_at)
+
+    def _keep_revision(self, current: dict, replaced_at: str) -> None:
+        # The version being replaced was first seen when the one before it was replaced.
+        previous = self.db.execute(
+            "select max(replaced_at) from revisions where article_id = ?", [current["id"]]
+        ).fetchone()[0]
         self.db["revisions"].insert(
             {
                 "article_id": current["id"],
@@ -148,15 +183,16 @@ class Archive:
                 "body_text": current["body_text"],
                 "body_html": current["body_html"],
                 "content_hash": current["content_hash"],
-                "first_seen_at": current["first_seen_at"],
-                "replaced_at": seen_at,
+                "first_seen_at": previous or current["first_seen_at"],
+                "replaced_at": replaced_at,
             }
         )
+
+    def _replace_fields(self, article_id: int, article: Article, digest: str) -> None:
         fields = self._fields(article, digest)
         fields.pop("canonical_url")  # the article keeps its first URL as its identity
-        self.db["articles"].update(current["id"], fields | {"last_seen_at": seen_at})
-        self._write_parts(current["id"], article)
-        self._observe(current["id"], article, seen_at)
+        self.db["articles"].update(article_id, fields)
+        self._write_parts(article_id, article)
 
     def _observe(self, article_id: int, article: Article, seen_at: str) -> None:
         """A visit that found nothing new still records when, its view count, and the page."""

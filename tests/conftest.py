@@ -1,16 +1,19 @@
-"""Shared fixtures: the bundled portal on 127.0.0.1 and real `scrapy crawl` runs against it."""
+"""Shared fixtures: the bundled portal on 127.0.0.1, real crawls of it, and a small archive."""
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlite_utils import Database
 
-import sys
-
+from archive.cli import cli
 from newscrawl.demo import LOCAL_OVERRIDES, crawl_command
 from newscrawl.replica import Site, serve
+from tests.archive_data import build_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +50,27 @@ def portal():
 
 def open_db(path: Path) -> Database:
     return Database(path)
+
+
+@pytest.fixture(scope="session")
+def news_db(tmp_path_factory) -> Path:
+    """The dozen-article archive, built once; tests that write take ``writable_db``."""
+    return build_archive(tmp_path_factory.mktemp("archive") / "news.db")
+
+
+@pytest.fixture
+def writable_db(news_db, tmp_path) -> Path:
+    copy = tmp_path / "news.db"
+    shutil.copyfile(news_db, copy)
+    return copy
+
+
+@pytest.fixture
+def newscrawl(news_db):
+    """Run `newscrawl ARGS...` against the shared archive (``--db`` added unless given)."""
+
+    def run(*args: str, db: Path | None = None):
+        args = list(args) + ([] if "--db" in args else ["--db", str(db or news_db)])
+        return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+    return run

@@ -81,7 +81,7 @@ def test_failures_accumulate_attempts_and_resolve(archive):
 def test_reopening_applies_no_migration_twice(tmp_path):
     Archive(tmp_path / "a.db").close()
     db = open_database(tmp_path / "a.db")
-    assert [r["name"] for r in db["_sqlite_migrations"].rows] == ["m001_initial"]
+    assert [r["name"] for r in db["_sqlite_migrations"].rows] == ["m001_initial", "m002_search"]
 
 
 def test_missing_or_corrupt_archive_is_a_clear_error(tmp_path):

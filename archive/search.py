@@ -1,0 +1,159 @@
+"""Full-text search over titles and bodies: FTS5 trigrams, and a scan for 1–2 characters."""
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+
+from sqlite_utils import Database
+
+from archive.query import Filters, has_search_index
+from archive.store import ArchiveError
+
+# Trigram tokens: a term of fewer characters matches nothing in the index, so such terms
+# are found by a substring scan instead (LIKE, case-insensitive like the index).
+MIN_INDEXED = 3
+MARK = ("[", "]")
+SNIPPET_CHARS = 48
+
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def parse_query(query: str) -> list[str]:
+    """Terms of a plain query: words separated by spaces, or "quoted phrases"; all must match."""
+    if query.count('"') % 2:
+        raise ArchiveError(f"unbalanced quote in query {query!r}")
+    terms = [m[1] if m[1] is not None else m[2] for m in _TERM.finditer(query)]
+    terms = [t for t in terms if t.strip()]
+    if not terms:
+        raise ArchiveError("empty query")
+    return list(dict.fromkeys(terms))
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _substring_test(term: str) -> str:
+    """SQL that ``title`` or ``body_text`` contains ``term``: instr() where case cannot
+    matter (Chinese, digits: twice as fast), LIKE where it can (ASCII letters, as the index)."""
+    if term.lower() == term.upper():
+        return "(instr(a.title, ?) or instr(a.body_text, ?))"
+    return "(a.title like ? escape '\\' or a.body_text like ? escape '\\')"
+
+
+def _phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+@dataclass
+class Selection:
+    """Which articles a query and filters select, as SQL over ``articles a`` (and ``f``, the index)."""
+
+    source: str
+    where: list[str]
+    params: list
+    ranked: bool  # whether bm25() and snippet() over ``f`` are available
+    terms: list[str]
+
+    def sql(self, columns: str, order: str, limit: int | None = None) -> tuple[str, list]:
+        where = " and ".join(self.where) or "1"
+        sql = f"select {columns} from {self.source} where {where} order by {order}"
+        params = list(self.params)
+        if limit is not None:
+            sql += " limit ?"
+            params.append(limit)
+        return sql, params
+
+
+def select(db: Database, query: str | None, filters: Filters | None = None, *, raw: bool = False) -> Selection:
+    """The articles matching ``query`` (plain terms, or FTS5 syntax when ``raw``) and ``filters``.
+
+    Terms of three characters or more go to the trigram index; shorter ones are matched
+    as substrings of title or body, so a query of any length finds exactly the articles
+    that contain every term.
+    """
+    where, params = (filters or Filters()).where("a")
+    indexed = has_search_index(db)
+    if not query:
+        return Selection("articles a", where, params, False, [])
+    if raw:
+        if not indexed:
+            raise ArchiveError("this archive has no search index: raw FTS queries need `newscrawl reextract` to upgrade it")
+        return Selection(
+            "articles_fts f join articles a on a.id = f.rowid", ["articles_fts match ?"] + where, [query] + params, True, []
+        )
+    terms = parse_query(query)
+    long = [t for t in terms if len(t) >= MIN_INDEXED] if indexed else []
+    scanned = [t for t in terms if t not in long]
+    for term in scanned:
+        where.append(_substring_test(term))
+        params += [term, term] if term.lower() == term.upper() else [_like(term), _like(term)]
+    if not long:
+        return Selection("articles a", where, params, False, terms)
+    match = " ".join(_phrase(t) for t in long)
+    return Selection(
+        "articles_fts f join articles a on a.id = f.rowid", ["articles_fts match ?"] + where, [match] + params, True, terms
+    )
+
+
+@dataclass
+class Hit:
+    id: int
+    title: str
+    portal: str
+    column: str
+    published_at: str | None
+    url: str
+    snippet: str
+    rank: float | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def search(
+    db: Database, query: str, filters: Filters | None = None, *, limit: int = 20, raw: bool = False
+) -> list[Hit]:
+    """Articles matching ``query``, best first, each with a snippet that marks the matches.
+
+    Indexed queries rank by bm25 (a match in the title weighs five times one in the body);
+    queries of only short terms list the newest articles first.
+    """
+    sel = select(db, query, filters, raw=raw)
+    base = "a.id, a.title, a.portal, a.column, a.published_at, a.canonical_url"
+    fts_snippet = sel.ranked and (raw or not [t for t in sel.terms if len(t) < MIN_INDEXED])
+    if sel.ranked:
+        snippet = f"snippet(articles_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 24)" if fts_snippet else "null"
+        columns, order = f"{base}, {snippet}, bm25(articles_fts, 5.0, 1.0) as rank", "rank, a.id"
+    else:
+        columns, order = f"{base}, null, null", "a.published_at desc, a.id desc"
+    if not fts_snippet:
+        columns += ", a.body_text"
+    sql, params = sel.sql(columns, order, limit)
+    try:
+        rows = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        # Only a raw query can be malformed; say which part of the input was at fault.
+        raise ArchiveError(f"search query {query!r} rejected: {exc}") from exc
+    hits = []
+    for row in rows:
+        snip = row[6] if fts_snippet else make_snippet(row[1], row[8], sel.terms)
+        hits.append(Hit(*row[:6], snippet=" ".join((snip or "").split()), rank=row[7]))
+    return hits
+
+
+def make_snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
+    """A window of the body (or the title) around the first match, every match marked.
+
+    The same shape as FTS5's ``snippet()``, for the queries the index cannot answer.
+    """
+    if not terms:
+        return body[:width] + ("…" if len(body) > width else "")
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.I)
+    text = body if pattern.search(body or "") else title
+    m = pattern.search(text or "")
+    start = max(0, m.start() - width // 3) if m else 0
+    end = min(len(text), start + width)
+    piece = pattern.sub(lambda x: f"{MARK[0]}{x[0]}{MARK[1]}", text[start:end])
+    return ("…" if start else "") + piece + ("…" if end < len(text) else "")

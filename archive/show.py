@@ -1,0 +1,101 @@
+"""One article as a person reads it: text, pictures, credits, where it appeared, its history."""
+from __future__ import annotations
+
+import difflib
+import json
+import textwrap
+import unicodedata
+
+from sqlite_utils import Database
+
+
+# The parts of an article kept in their own tables, each in the order a reader wants them.
+PARTS = {
+    "columns": "select column, first_seen_at from article_columns where article_id = ? order by first_seen_at, column",
+    "urls": """select url, column, first_seen_at, last_seen_at from article_urls where article_id = ?
+               order by first_seen_at, url""",
+    "images": "select url, caption from images where article_id = ? order by position",
+    "attachments": "select url, name from attachments where article_id = ? order by position",
+    "view_counts": "select observed_at, count, method from view_counts where article_id = ? order by observed_at, id",
+    "revisions": """select title, body_text, first_seen_at, replaced_at from revisions where article_id = ?
+                    order by replaced_at, id""",
+}
+
+
+def _rows(db: Database, sql: str, params: list) -> list[dict]:
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def load_article(db: Database, article_id: int) -> dict:
+    """Everything the archive knows of one article, as plain data (what ``--json`` prints)."""
+    (article,) = _rows(db, "select * from articles where id = ?", [article_id])
+    record = {
+        key: article[key]
+        for key in (
+            "id", "canonical_url", "portal", "column", "title", "source", "published_at", "published_raw",
+            "body_text", "view_count", "extraction", "first_seen_at", "last_seen_at", "fetched_at",
+        )
+    }
+    record["credits"] = json.loads(article["credits"] or "{}")
+    record["related"] = json.loads(article["related"] or "[]")
+    for key, sql in PARTS.items():
+        record[key] = _rows(db, sql, [article_id])
+    return record
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal cells (a Chinese character takes two)."""
+    cells = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - cells)
+
+
+def _label(name: str, value) -> str:
+    return f"{pad(name, 11)} {value}"
+
+
+def render_article(record: dict, width: int = 80) -> str:
+    """The article as text: a header of fields, the body, then pictures, files and history."""
+    out = [record["title"], "=" * min(width, 2 * len(record["title"])), ""]
+    others = [c["column"] for c in record["columns"] if c["column"] != record["column"]]
+    column = record["column"] or "—"
+    out.append(_label("Column", column + (f" (also under: {', '.join(others)})" if others else "")))
+    out.append(_label("Portal", record["portal"]))
+    if record["source"]:
+        out.append(_label("Source", record["source"]))
+    out.append(_label("Published", record["published_at"] or f"unknown ({record['published_raw'] or 'not printed'})"))
+    for role, names in record["credits"].items():
+        out.append(_label(role, "、".join(names)))
+    out.append(_label("Archive id", record["id"]))
+    for i, url in enumerate(record["urls"]):
+        seen = f"  ({url['column'] or 'no column'}; seen {url['first_seen_at']} – {url['last_seen_at']})"
+        out.append(_label("URLs" if i == 0 else "", url["url"] + seen))
+    out += ["", record["body_text"], ""]
+    if record["images"]:
+        out.append("Images")
+        out += [f"  {i}. {im['url']}" + (f"\n     {im['caption']}" if im["caption"] else "") for i, im in enumerate(record["images"], 1)]
+    if record["attachments"]:
+        out.append("Attachments")
+        out += [f"  {i}. {at['name'] or '(no name)'}  {at['url']}" for i, at in enumerate(record["attachments"], 1)]
+    if record["view_counts"]:
+        out.append("Views")
+        out += [f"  {v['observed_at']}  {v['count']:>8}  ({v['method'] or 'unknown'})" for v in record["view_counts"]]
+    if record["revisions"]:
+        out.append(f"Revisions ({len(record['revisions'])} earlier version{'s' if len(record['revisions']) > 1 else ''})")
+        newer = record["revisions"][1:] + [record]
+        for old, new in zip(record["revisions"], newer):
+            out.append(f"  seen {old['first_seen_at']} – replaced {old['replaced_at']}")
+            if old["title"] != new["title"]:
+                out.append(f"    title was: {old['title']}")
+            out += ["    " + line for line in _changed_lines(old["body_text"], new["body_text"])]
+    return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
+
+
+def _changed_lines(old: str, new: str) -> list[str]:
+    """Body lines removed (-) and added (+) by a revision, wrapped for the terminal."""
+    lines = []
+    for line in difflib.ndiff((old or "").splitlines(), (new or "").splitlines()):
+        if line[:1] in "-+":
+            lines += textwrap.wrap(line, 76, subsequent_indent="  ") or [line]
+    return lines

@@ -1,0 +1,81 @@
+"""What the archive holds: articles per portal, column and year; open failures; recent runs."""
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from archive.show import pad
+
+
+def _one(db: Database, sql: str):
+    return db.execute(sql).fetchone()[0]
+
+
+def _pairs(db: Database, sql: str) -> list[list]:
+    return [list(r) for r in db.execute(sql).fetchall()]
+
+
+def stats(db: Database, runs: int = 10) -> dict:
+    """Counts an archivist checks first, as plain data (what ``--json`` prints)."""
+    recent = db.execute(
+        """select id, portal, started_at, finished_at, status, requests, new_articles, updated_articles,
+                  duplicate_articles, failures, failures_by_kind
+           from crawl_runs order by started_at desc, id desc limit ?""",
+        [runs],
+    )
+    names = [d[0] for d in recent.description]
+    crawl_runs = []
+    for row in recent.fetchall():
+        run = dict(zip(names, row))
+        run["failures_by_kind"] = json.loads(run["failures_by_kind"] or "{}")
+        crawl_runs.append(run)
+    return {
+        "articles": _one(db, "select count(*) from articles"),
+        "urls": _one(db, "select count(*) from article_urls"),
+        "pages": _one(db, "select count(*) from pages"),
+        "revisions": _one(db, "select count(*) from revisions"),
+        "by_portal": _pairs(db, "select portal, count(*) from articles group by portal order by count(*) desc, portal"),
+        # An article posted under two columns counts in both.
+        "by_column": _pairs(
+            db,
+            """select a.portal, c.column, count(*) from article_columns c join articles a on a.id = c.article_id
+               group by a.portal, c.column order by a.portal, count(*) desc, c.column"""
+        ),
+        "by_year": _pairs(
+            db,
+            """select coalesce(substr(published_at, 1, 4), 'unknown') as year, count(*) from articles
+               group by year order by year"""
+        ),
+        "unresolved_failures": _pairs(
+            db, "select kind, count(*) from failures where resolved_at is null group by kind order by count(*) desc, kind"
+        ),
+        "crawl_runs": crawl_runs,
+    }
+
+
+def render_stats(data: dict) -> str:
+    """The stats as a short report for the terminal."""
+    out = [
+        f"{data['articles']} articles ({data['urls']} URLs, {data['pages']} stored pages, {data['revisions']} revisions)",
+        "",
+        "By portal",
+    ]
+    out += [f"  {portal:<12} {n:>7}" for portal, n in data["by_portal"]]
+    out.append("By column")
+    out += [f"  {pad(portal, 12)} {pad(column or '(none)', 14)} {n:>7}" for portal, column, n in data["by_column"]]
+    out.append("By year published")
+    out += [f"  {year:<12} {n:>7}" for year, n in data["by_year"]]
+    failures = data["unresolved_failures"]
+    out.append(f"Unresolved failures: {sum(n for _, n in failures)}")
+    out += [f"  {kind:<12} {n:>7}" for kind, n in failures]
+    out.append("Last crawl runs")
+    if not data["crawl_runs"]:
+        out.append("  (none recorded)")
+    for run in data["crawl_runs"]:
+        out.append(
+            f"  #{run['id']} {run['portal']} {run['started_at']} – {run['finished_at'] or '…'} {run['status']}: "
+            f"{run['requests'] or 0} requests, {run['new_articles'] or 0} new, {run['updated_articles'] or 0} updated, "
+            f"{run['duplicate_articles'] or 0} duplicate, {run['failures'] or 0} failures"
+        )
+    return "\n".join(out) + "\n"

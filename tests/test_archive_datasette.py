@@ -1,0 +1,78 @@
+"""The archive opens in Datasette and the sqlite-utils CLI as it is, search included."""
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+METADATA = Path(__file__).resolve().parent.parent / "archive" / "datasette-metadata.json"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def datasette(news_db):
+    pytest.importorskip("datasette")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", str(news_db), "-m", str(METADATA), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                get_json(base + "/-/versions.json")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if proc.poll() is not None:
+                    pytest.fail(f"datasette exited: {proc.stderr.read().decode()}")
+                if time.monotonic() > deadline:
+                    pytest.fail("datasette did not answer within 60 s")
+                time.sleep(0.05)  # polling interval, not synchronisation
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_datasette_search_finds_the_article(datasette):
+    query = urllib.parse.urlencode({"_search": "天津科创", "_shape": "array", "_col": "title"})
+    rows = get_json(f"{datasette}/news/articles.json?{query}")
+    assert [r["id"] for r in rows] == [1]
+
+
+def test_datasette_canned_query_by_credit(datasette):
+    rows = get_json(f"{datasette}/news/articles_by_credit.json?name=%E7%8E%8B%E6%9F%90&_shape=array")
+    assert {r["id"] for r in rows} == {1, 3, 5, 9, 11}
+
+
+def test_datasette_canned_search_marks_the_match(datasette):
+    rows = get_json(f"{datasette}/news/search_with_snippets.json?text=%E6%BB%A8%E6%B5%B7%E6%96%B0%E5%8C%BA&_shape=array")
+    assert [r["id"] for r in rows] == [1] and "[滨海新区]" in rows[0]["snippet"]
+
+
+def test_sqlite_utils_cli_searches_with_no_extra_steps(news_db):
+    cli = shutil.which("sqlite-utils", path=str(BIN)) or pytest.skip("sqlite-utils CLI not installed")
+    done = subprocess.run([cli, "search", str(news_db), "articles", "天津科创", "-c", "id", "-c", "title"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [{"id": 1, "title": "天津科创中心正式揭牌"}]
