@@ -63,6 +63,10 @@ class Portal:
     timezone: str = "Asia/Shanghai"
     # Articles live at /info/<column-id>/<article-id>.htm on VSB.
     article_pattern: str = r"/info/\d+/\d+\.htm$"
+    # Politeness this portal asks for beyond the project defaults (None: the defaults):
+    # requests at a time to its host, and seconds between them.
+    concurrency: int | None = None
+    delay: float | None = None
 
     def __post_init__(self):
         if not self.name or not self.name.isidentifier():

@@ -11,7 +11,10 @@ ARCHIVE_LOCK_WAIT = 0
 
 # Politeness: identify ourselves, obey robots.txt, go slowly, back off when the portal does.
 NEWSCRAWL_CONTACT = "https://github.com/newscrawl/newscrawl"
-USER_AGENT = f"NewsCrawl/0.1 (+{NEWSCRAWL_CONTACT}; university news archiver)"
+# The User-Agent is built from the contact (see PortalSpider.update_settings), so
+# `-s NEWSCRAWL_CONTACT=mailto:you@example.edu.cn` is all a user needs to set.
+USER_AGENT_TEMPLATE = "NewsCrawl/0.1 (+{contact}; university news archiver)"
+USER_AGENT = USER_AGENT_TEMPLATE.format(contact=NEWSCRAWL_CONTACT)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

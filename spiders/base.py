@@ -34,6 +34,22 @@ class PortalSpider(scrapy.Spider):
     portal: ClassVar[Portal]
     archive = None  # set by the archive pipeline when the spider opens: what is already held
 
+    @classmethod
+    def update_settings(cls, settings):
+        """The User-Agent names the user's contact; a portal's own limits become a download
+        slot for its host (Scrapy's DOWNLOAD_SLOTS)."""
+        super().update_settings(settings)
+        template = settings.get("USER_AGENT_TEMPLATE")
+        if template and settings.getpriority("USER_AGENT") <= settings.getpriority("USER_AGENT_TEMPLATE"):
+            settings.set("USER_AGENT", template.format(contact=settings.get("NEWSCRAWL_CONTACT")), priority="spider")
+        portal = getattr(cls, "portal", None)
+        if portal is None or (portal.concurrency is None and portal.delay is None):
+            return
+        slot = {k: v for k, v in (("concurrency", portal.concurrency), ("delay", portal.delay)) if v is not None}
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+        slots[portal.host] = slots.get(portal.host, {}) | slot
+        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+
     def __init__(self, base_url: str | None = None, **kwargs):
         plan_args = {k: kwargs.pop(k) for k in ("columns", "max_pages", "since", "until", "full", "refresh_days") if k in kwargs}
         super().__init__(**kwargs)
