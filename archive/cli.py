@@ -175,7 +175,7 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", required=False, default="")
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="At most this many results.")
 @click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (AND, OR, NOT, NEAR, \"phrases\"), terms of 3+ characters.")
@@ -189,6 +189,8 @@ def search(query: str, filters, limit: int, raw: bool, db_path: str, as_json: bo
     """
     from archive.search import search as run_search
 
+    if not query.strip() and not any(vars(filters).values()):
+        raise click.ClickException("give a QUERY, a filter (--credit, --column, --since …), or both")
     hits = run_search(_readonly(db_path), query, filters, limit=limit, raw=raw)
     if as_json:
         _echo_json([hit.to_dict() for hit in hits])
@@ -314,6 +316,40 @@ def reextract(portal: str | None, dry_run: bool, db_path: str):
     )
     if report.fields:
         click.echo("fields: " + ", ".join(f"{name} {n}" for name, n in report.fields.most_common()))
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=8001, show_default=True, help="Port on 127.0.0.1.")
+def datasette(db_path: str, port: int):
+    """Browse and search the archive in Datasette, with titles and ready-made queries.
+
+    The shipped metadata names the database `news`; this names it after your file.
+    """
+    import subprocess
+    import tempfile
+
+    from archive.query import open_readonly
+
+    open_readonly(db_path).conn.close()  # a clear error for a missing or foreign file
+    metadata = metadata_for(Path(db_path))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as fp:
+        json.dump(metadata, fp, ensure_ascii=False)
+        fp.flush()
+        cmd = [sys.executable, "-m", "datasette", "serve", db_path, "-m", fp.name, "--host", "127.0.0.1", "--port", str(port)]
+        try:
+            sys.exit(subprocess.call(cmd))
+        except KeyboardInterrupt:
+            sys.exit(0)
+
+
+def metadata_for(db_path: Path) -> dict:
+    """The shipped Datasette metadata, keyed by ``db_path``'s name as Datasette names it."""
+    from importlib import resources
+
+    metadata = json.loads(resources.files("archive").joinpath("datasette-metadata.json").read_text(encoding="utf-8"))
+    metadata["databases"] = {db_path.stem: metadata["databases"]["news"]}
+    return metadata
 
 
 def main():

@@ -122,14 +122,14 @@ def search(
     """
     sel = select(db, query, filters, raw=raw)
     base = "a.id, a.title, a.portal, a.column, a.published_at, a.canonical_url"
-    fts_snippet = sel.ranked and (raw or not [t for t in sel.terms if len(t) < MIN_INDEXED])
+    # Snippets are cut from the text here, not by FTS5's snippet(): over trigram tokens it
+    # counts trigrams, and cut a six-character match to "[天津科创中]…".
+    terms = _raw_terms(query) if raw else sel.terms
     if sel.ranked:
-        snippet = f"snippet(articles_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 24)" if fts_snippet else "null"
-        columns, order = f"{base}, {snippet}, bm25(articles_fts, 5.0, 1.0) as rank", "rank, a.id"
+        columns, order = f"{base}, null, bm25(articles_fts, 5.0, 1.0) as rank", "rank, a.id"
     else:
         columns, order = f"{base}, null, null", "a.published_at desc, a.id desc"
-    if not fts_snippet:
-        columns += ", a.body_text"
+    columns += ", a.body_text"
     sql, params = sel.sql(columns, order, limit)
     try:
         rows = db.execute(sql, params).fetchall()
@@ -138,9 +138,18 @@ def search(
         raise ArchiveError(f"search query {query!r} rejected: {exc}") from exc
     hits = []
     for row in rows:
-        snip = row[6] if fts_snippet else make_snippet(row[1], row[8], sel.terms)
+        snip = make_snippet(row[1], row[8], terms)
         hits.append(Hit(*row[:6], snippet=" ".join((snip or "").split()), rank=row[7]))
     return hits
+
+
+_FTS_WORDS = {"AND", "OR", "NOT"}
+
+
+def _raw_terms(query: str) -> list[str]:
+    """The words an FTS5 query looks for, without its operators: what a snippet marks."""
+    words = re.findall(r'"([^"]+)"|([^\s()"*^+]+)', query)
+    return [q or w for q, w in words if (q or w) not in _FTS_WORDS and not (w or "").upper().startswith("NEAR")]
 
 
 def make_snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:

@@ -29,7 +29,6 @@ def get_json(url: str):
 
 @pytest.fixture(scope="module")
 def datasette(news_db):
-    pytest.importorskip("datasette")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", str(news_db), "-m", str(METADATA), "--host", "127.0.0.1", "--port", str(port)],
@@ -76,3 +75,12 @@ def test_sqlite_utils_cli_searches_with_no_extra_steps(news_db):
     done = subprocess.run([cli, "search", str(news_db), "articles", "天津科创", "-c", "id", "-c", "title"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [{"id": 1, "title": "天津科创中心正式揭牌"}]
+
+
+def test_metadata_follows_the_archive_file_name(tmp_path):
+    from archive.cli import metadata_for
+
+    shipped = json.loads(METADATA.read_text(encoding="utf-8"))
+    metadata = metadata_for(tmp_path / "demo.db")
+    assert list(metadata["databases"]) == ["demo"]
+    assert metadata["databases"]["demo"] == shipped["databases"]["news"]

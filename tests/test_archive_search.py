@@ -99,7 +99,7 @@ def test_text_output_lists_id_date_title_snippet_and_url(newscrawl):
     result = newscrawl("search", "天津科创中心")
     assert result.output.splitlines() == [
         "#1  2024-12-20  xjtu/今日交大  天津科创中心正式揭牌",
-        "    12月20日，西安交通大学[天津科创中心]在天津滨海新区…",
+        "    12月20日，西安交通大学[天津科创中心]在天津滨海新区正式揭牌。 科创中心将围绕智能制造开展成果转…",
         "    https://news.xjtu.edu.cn/info/1002/1001.htm",
     ]
 
@@ -118,3 +118,18 @@ def test_index_follows_revised_text(writable_db):
     db = open_readonly(writable_db)
     assert [h.title for h in search(db, "田径运动会", Filters(portal="xjtu"))] == ["运动会"]
     assert search(db, "运动会开幕", Filters(portal="xjtu")) == []
+
+
+def test_snippet_marks_the_whole_match_of_a_long_term(newscrawl):
+    result = newscrawl("search", "天津科创中心")
+    assert "[天津科创中心]" in result.output
+
+
+def test_a_filter_alone_lists_its_articles(newscrawl):
+    result = newscrawl("search", "--credit", "摄影=王某")
+    assert result.exit_code == 0 and result.output.count("\n#") + result.output.startswith("#") == 5
+
+
+def test_nothing_to_search_for_is_a_clear_error(newscrawl):
+    result = newscrawl("search")
+    assert result.exit_code == 1 and "give a QUERY" in result.output
