@@ -179,3 +179,18 @@ def m002_search(db: Database) -> None:
              INSERT INTO [articles_fts] (rowid, [title], [body_text]) VALUES (new.id, new.title, new.body_text);
            END"""
     )
+
+
+@migrations()
+def m003_short_terms(db: Database) -> None:
+    """Make 1–2 character searches use the index instead of scanning every article.
+
+    Every occurrence of a short term starts some trigram of the index, except in a text's
+    last two characters. The vocabulary table lists the index's trigrams (so those that
+    start with the term can be looked up), and indexes on each text's last characters
+    cover the rest (see archive/search.py)."""
+    db.execute("CREATE VIRTUAL TABLE [articles_fts_vocab] USING fts5vocab([articles_fts], 'row')")
+    for column in ("title", "body_text"):
+        for name, expr in (("end2", f"substr([{column}], -2)"), ("end1", f"substr([{column}], -1)"),
+                           ("end21", f"substr([{column}], -2, 1)")):
+            db.execute(f"CREATE INDEX [idx_articles_{column}_{name}] ON [articles] ({expr})")

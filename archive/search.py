@@ -42,6 +42,40 @@ def _substring_test(term: str) -> str:
     return "(a.title like ? escape '\\' or a.body_text like ? escape '\\')"
 
 
+# Above this many trigrams, or articles holding them, a short term is common: scanning
+# newest-first finds a page of matches at once, sooner than the index could list them all.
+MAX_SHORT_TERM_TRIGRAMS = 300
+MAX_SHORT_TERM_ARTICLES = 2000
+
+
+def _short_term_candidates(db: Database, term: str) -> tuple[str, list] | None:
+    """SQL narrowing the articles that can hold a 1–2 character ``term``, from the index.
+
+    An occurrence starts one of the index's trigrams unless it sits in a text's last two
+    characters; the vocabulary gives the trigrams that start with the term, the
+    end-of-text indexes (migration m003) the rest. None when the term is too common for
+    this to pay, or cannot be looked up this way.
+    """
+    folded = term.lower()  # the index folds case
+    rows = db.execute(
+        "select term, doc from articles_fts_vocab where term >= ? and term < ? limit ?",
+        [folded, folded + "\U0010ffff", MAX_SHORT_TERM_TRIGRAMS + 1],
+    ).fetchall()
+    trigrams = [r[0] for r in rows]
+    common = len(rows) > MAX_SHORT_TERM_TRIGRAMS or sum(r[1] for r in rows) > MAX_SHORT_TERM_ARTICLES
+    if common or folded != term:
+        return None
+    tails = (
+        ["substr(a.{c}, -2) = ?"] if len(term) == 2 else ["substr(a.{c}, -1) = ?", "substr(a.{c}, -2, 1) = ?"]
+    )
+    clauses = [t.format(c=c) for c in ("title", "body_text") for t in tails]
+    params: list = [term] * len(clauses)
+    if trigrams:
+        clauses.insert(0, "a.id in (select rowid from articles_fts where articles_fts match ?)")
+        params.insert(0, " OR ".join(_phrase(t) for t in trigrams))
+    return "(" + " or ".join(clauses) + ")", params
+
+
 def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -86,7 +120,12 @@ def select(db: Database, query: str | None, filters: Filters | None = None, *, r
     terms = parse_query(query)
     long = [t for t in terms if len(t) >= MIN_INDEXED] if indexed else []
     scanned = [t for t in terms if t not in long]
+    vocab = indexed and db["articles_fts_vocab"].exists()
     for term in scanned:
+        candidates = _short_term_candidates(db, term) if vocab and not long else None
+        if candidates is not None:
+            where.append(candidates[0])
+            params += candidates[1]
         where.append(_substring_test(term))
         params += [term, term] if term.lower() == term.upper() else [_like(term), _like(term)]
     if not long:

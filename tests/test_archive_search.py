@@ -133,3 +133,16 @@ def test_a_filter_alone_lists_its_articles(newscrawl):
 def test_nothing_to_search_for_is_a_clear_error(newscrawl):
     result = newscrawl("search")
     assert result.exit_code == 1 and "give a QUERY" in result.output
+
+
+@pytest.mark.parametrize("term", ["强", "李强", "鼎", "春", "鼎春", "青", "青松"])
+def test_short_terms_at_the_very_end_of_a_text_are_found(writable_db, term):
+    # An occurrence in a text's last two characters starts no trigram: the end-of-text
+    # indexes (migration m003) must find it, as a scan would.
+    archive = Archive(writable_db)
+    archive.save(Article(url="https://news.xjtu.edu.cn/info/1003/3001.htm", portal="xjtu", title="鼎", body_text="记者李强"))
+    archive.save(Article(url="https://news.xjtu.edu.cn/info/1003/3002.htm", portal="xjtu", title="迎春", body_text="松柏长青松"))
+    archive.save(Article(url="https://news.xjtu.edu.cn/info/1003/3003.htm", portal="xjtu", title="鼎春", body_text="青"))
+    archive.close()
+    found = {h.id for h in search(open_readonly(writable_db), term, limit=100)}
+    assert found == containing(writable_db, term) and found
