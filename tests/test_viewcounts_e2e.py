@@ -94,3 +94,13 @@ def test_a_hung_page_costs_one_retry_and_a_page_that_never_renders_is_a_failure(
     assert failures == {dead.path: ("view_count", None)}
     others = [a for a in site.articles if a is not dead]
     assert all(_latest(db, base_url, a.path) == site.view_count(a) for a in others)
+
+
+def test_summary_says_how_many_articles_have_a_count_and_how_it_was_read(crawls):
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    n = len(crawls["site"].articles)
+    out = CliRunner().invoke(cli, ["summary", "--db", crawls["browser"].conn.execute("pragma database_list").fetchone()[2]]).output
+    assert f"{n} of {n} articles have a view count, {n} read browser" in out
