@@ -114,6 +114,12 @@ def summary(db_path: str, show_url: str | None):
     urls = db.execute("select count(*) from article_urls").fetchone()[0]
     failures = db.execute("select count(*) from failures where resolved_at is null").fetchone()[0]
     click.echo(f"{urls} URLs seen, {failures} unresolved failures")
+    methods = db.execute(  # how each article's latest count was read
+        """select v.method, count(*) from view_counts v
+           join (select max(id) id from view_counts group by article_id) latest using (id) group by v.method"""
+    ).fetchall()
+    counted = sum(n for _, n in methods)
+    click.echo(f"{counted} of {total} articles have a view count" + "".join(f", {n} read {m}" for m, n in methods))
     if show_url:
         row = db.execute(
             "select a.* from articles a join article_urls u on u.article_id = a.id where u.url = ?", [show_url]

@@ -40,6 +40,7 @@ TELNETCONSOLE_ENABLED = False
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidatePipeline": 100,
     "newscrawl.pipelines.NormalisePipeline": 200,
+    "newscrawl.viewcounts.ViewCountPipeline": 800,
     "newscrawl.pipelines.ArchivePipeline": 900,
 }
 
@@ -47,5 +48,36 @@ ITEM_PIPELINES = {
 HTTPERROR_ALLOWED_CODES: list[int] = []
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# View counts (浏览量) are filled by JavaScript: see newscrawl/viewcounts.py.
+# auto | browser | direct | off; a portal may choose its own in its spider's custom_settings.
+VIEW_COUNTS = "auto"
+VIEW_COUNTS_RECHECK = 0.01  # share of articles rendered again to check the learned endpoint
+VIEW_COUNTS_RENDER_TIMEOUT = 15  # seconds a rendered page may take to fill its counter
+VIEW_COUNTS_PAGES_PER_CONTEXT = 100  # then the browser context is closed and a new one opened
+
+# Chromium through scrapy-playwright, only for requests that ask for it (meta "playwright");
+# registered for http and https, every other request is plain Scrapy.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Debian's Chromium (`apt-get install chromium`); `playwright install` is not needed.
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--no-sandbox",  # crawls run as root in containers
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}
+PLAYWRIGHT_ABORT_REQUEST = "newscrawl.viewcounts.abort_request"
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

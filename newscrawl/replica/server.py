@@ -45,10 +45,16 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog of 5 drops connections when a crawl opens many at once
+    # (a burst of counter requests); a real portal's server queues them (nginx: 511).
+    request_queue_size = 128
+
+
 @contextmanager
 def serve(site: Site, port: int = 0) -> Iterator[str]:
     """Serve ``site`` on 127.0.0.1 (a free port unless given); yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(site))
+    server = _Server(("127.0.0.1", port), _handler(site))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="replica-portal", daemon=True)
     thread.start()

@@ -11,7 +11,7 @@ import json
 import math
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 from string import Template
@@ -45,6 +45,8 @@ class Faults:
     hang_seconds: float = 3.0
     attempts: int = 1
     statuses: tuple[int, ...] = (500, 502, 503)
+    # Exact paths (with query) whose first N requests hang, e.g. one article's counter.
+    hang_paths: dict[str, int] = field(default_factory=dict)
 
     def roll(self, path: str) -> float:
         return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
@@ -134,6 +136,8 @@ class Site:
 
     def _fault(self, raw_path: str, attempt: int):
         f = self.faults
+        if attempt <= f.hang_paths.get(raw_path, 0):
+            return "hang", {}, b""
         if not f.share or raw_path == "/robots.txt" or attempt > f.attempts:
             return None
         roll = f.roll(raw_path)
