@@ -1,7 +1,9 @@
 """Shared fixtures: the bundled portal on 127.0.0.1, real crawls of it, and a small archive."""
 from __future__ import annotations
 
+import ipaddress
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,26 @@ from newscrawl.replica import Site, serve
 from tests.archive_data import build_archive
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """No test talks to anything but 127.0.0.1: a connection elsewhere fails the test.
+    (Crawls run in subprocesses against the bundled portal's 127.0.0.1 base URL.)"""
+    real_connect = socket.socket.connect
+
+    def connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise AssertionError(f"a test tried to connect to {host}: tests stay on 127.0.0.1")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
 
 
 def run_crawl(base_url: str, db: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
