@@ -21,5 +21,9 @@ demo: install
 test: install
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
 
+# Not a test: crawls the bundled portal (1,000 and 10,000 articles) and prints view-count figures.
+bench: install
+	$(PY) bench/viewcounts_bench.py
+
 clean:
 	rm -rf $(VENV) archive/demo.db archive/demo.db-* *.egg-info
