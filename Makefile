@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARTICLES ?= 300
 
-.PHONY: install demo test bench bench-archive accuracy clean
+.PHONY: install demo test bench bench-archive bench-crawl accuracy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: install
 test: install
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
 
+# Not a test: crawls the bundled portal (1,000 and 10,000 articles) and prints view-count figures.
+bench: install
+	$(PY) bench/viewcounts_bench.py
+
 # Field accuracy of NewsCrawl, trafilatura and GNE on the real captures (prints a table).
 accuracy: install
 	$(PY) bench/accuracy.py
@@ -29,6 +33,10 @@ accuracy: install
 # once into bench/archive_bench.db; pass BENCH_ARGS=--rebuild to start over).
 bench-archive: install
 	$(PY) bench/archive_bench.py $(BENCH_ARGS)
+
+# Not a test: time and requests of a full crawl and of cron runs, 10,000 articles.
+bench-crawl: install
+	$(PY) bench/crawl_bench.py
 
 clean:
 	rm -rf $(VENV) archive/demo.db archive/demo.db-* bench/archive_bench.db* *.egg-info

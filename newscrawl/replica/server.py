@@ -1,6 +1,7 @@
 """Serving a `Site` over HTTP on 127.0.0.1, in a background thread."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -49,6 +50,11 @@ class _Server(ThreadingHTTPServer):
     # socketserver's listen backlog of 5 drops connections when a crawl opens many at once
     # (a burst of counter requests); a real portal's server queues them (nginx: 511).
     request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # A browser closing its context resets idle keep-alive connections: not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @contextmanager
