@@ -175,8 +175,6 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
         raise click.ClickException(str(exc)) from exc
     if outcome.exit_code or verbose:
         click.echo(outcome.summary(), err=True)
-    elif outcome.status == "archive_locked" and verbose:
-        click.echo("newscrawl: another crawl holds the archive; nothing done", err=True)
     sys.exit(outcome.exit_code)
 
 

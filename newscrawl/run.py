@@ -19,6 +19,8 @@ class RunOutcome:
 
     def summary(self) -> str:
         """One line a cron mail can show in full."""
+        if self.status == "archive_locked":
+            return "newscrawl: another crawl holds the archive; nothing done"
         if self.run is None:
             return f"newscrawl: {self.status}"
         r = self.run
