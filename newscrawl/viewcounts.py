@@ -293,13 +293,9 @@ class ViewCountPipeline:
             self._fall_back(f"no response of {article.url} carried the count it shows ({render.shown})")
             return render.shown, "browser"
         url = endpoint_url(template, article.counter, article.url)
-        try:
-            direct = await self._fetch(url, article.url)
-        except (_Unreadable, ViewCountError) as exc:
-            self._fall_back(f"the endpoint learned from {article.url} does not answer plain requests: {exc}")
-            return render.shown, "browser"
-        if not agrees(render.shown, direct):
-            self._fall_back(f"{url} answers {direct} to plain requests, the page shows {render.shown}")
+        problem = await self._plain_request_problem(url, article, render.shown)
+        if problem:
+            self._fall_back(f"the endpoint learned from {article.url} disagrees: {problem}")
             return render.shown, "browser"
         self.template = template
         logger.info("view counts: learned %s from %s; reading counts directly", template, article.url)
@@ -312,14 +308,7 @@ class ViewCountPipeline:
             return render.shown, "browser"
         url = endpoint_url(self.template, article.counter, article.url)
         problem = recheck_problem(url, render.shown, render.bodies)
-        if problem is None:
-            try:
-                direct = await self._fetch(url, article.url)
-            except (_Unreadable, ViewCountError) as exc:
-                problem = str(exc)
-            else:
-                if not agrees(render.shown, direct):
-                    problem = f"{url} answers {direct} to plain requests, the page shows {render.shown}"
+        problem = problem or await self._plain_request_problem(url, article, render.shown)
         if problem:
             self._fall_back(f"recheck of {article.url}: {problem}")
         return render.shown, "browser"
@@ -359,6 +348,14 @@ class ViewCountPipeline:
             raise _Unreadable(f"{url} answered {response.text[:40]!r}, not a count")
         return count
 
+    async def _plain_request_problem(self, url: str, article: Article, shown: int) -> str | None:
+        """Why a plain request to ``url`` does not read what the browser showed, or None."""
+        try:
+            direct = await self._fetch(url, article.url)
+        except (_Unreadable, ViewCountError) as exc:
+            return str(exc)
+        return None if agrees(shown, direct) else f"{url} answers {direct} to plain requests, the page shows {shown}"
+
     async def _browser(self, article: Article) -> tuple[int, str]:
         render = await self._render(article, keep_responses=False)
         return render.shown, "browser"
@@ -392,6 +389,7 @@ class ViewCountPipeline:
             if not problem and render.shown is not None:
                 return render
             problem = problem or "the counter shows no number"
-            self.crawler.stats.inc_value("newscrawl/view_counts/render_retries" if attempt == 1 else "newscrawl/view_counts/render_failures")
-            logger.info("view counts: rendering %s failed (attempt %d): %s", article.url, attempt, problem)
+            self.crawler.stats.inc_value(f"newscrawl/view_counts/{'render_retries' if attempt == 1 else 'render_failures'}")
+            logger.log(logging.INFO if attempt == 1 else logging.WARNING,
+                       "view counts: rendering %s failed (attempt %d): %s", article.url, attempt, problem)
         raise ViewCountError(f"browser: {problem}")
