@@ -35,6 +35,12 @@ RETRY_BACKOFF_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.RetryBackoffMiddleware": 560}
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+# Scrapy starts CONCURRENT_ITEMS asyncio workers for every callback's output; ours yield one
+# to a few items each, and the default of 100 workers cost a third of the crawl's CPU.
+CONCURRENT_ITEMS = 4
+# Scrapy's check re-parses a callback's source whenever its weak cache loses the bound
+# method, i.e. for nearly every response; our callbacks return no values.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 TELNETCONSOLE_ENABLED = False
 
 ITEM_PIPELINES = {
