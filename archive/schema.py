@@ -109,7 +109,7 @@ def m001_initial(db: Database) -> None:
         {
             "url": str,
             "portal": str,
-            "kind": str,  # http | extraction | validation | network | redirect
+            "kind": str,  # http | network | redirect | truncated | encoding | extraction | validation | view_count
             "reason": str,
             "first_seen_at": str,
             "last_seen_at": str,

@@ -63,5 +63,5 @@ class PageFailure:
 
     url: str
     portal: str
-    kind: str  # http | network | extraction | validation | redirect | encoding
+    kind: str  # http | network | redirect | truncated | encoding | extraction | validation | view_count
     reason: str

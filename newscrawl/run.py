@@ -41,9 +41,13 @@ def crawl(portal: str, arguments: dict[str, str], settings: dict[str, object]) -
 
     from archive.store import open_database
 
+    from newscrawl.viewcounts import MODES
+
     CrawlPlan.from_arguments(**{k: v for k, v in arguments.items() if k != "base_url"})  # fail fast, one line
     project = get_project_settings()
     project.setdict(settings, priority="cmdline")
+    if str(project.get("VIEW_COUNTS")).lower() not in MODES:
+        raise ValueError(f"VIEW_COUNTS must be one of {', '.join(MODES)}, got {project.get('VIEW_COUNTS')!r}")
     process = CrawlerProcess(project)
     crawler = process.create_crawler(portal)
     process.crawl(crawler, **arguments)

@@ -219,3 +219,9 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode != 0 and "since must be a date" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_bad_view_counts_setting_is_a_one_line_error(tmp_path):
+    done = subprocess.run(newscrawl_crawl_command("http://127.0.0.1:9", tmp_path / "x.db", "-s", "VIEW_COUNTS=sometimes"),
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode != 0 and "VIEW_COUNTS must be one of" in done.stderr and "Traceback" not in done.stderr
