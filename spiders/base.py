@@ -103,9 +103,12 @@ class PortalSpider(scrapy.Spider):
         for listed in listing.articles:
             if not self.plan.wants(listed.published_at):
                 continue
-            for request in self.article_request(listed.url, column.name):
+            canonical = canonical_url(listed.url, scheme=self.scheme)
+            # New means not archived before this run: an article this run already fetched
+            # (through a related link, say) is new too, and so may the pages behind it be.
+            if canonical in self.requested or not self.is_archived(canonical):
                 new += 1
-                yield request
+            yield from self.article_request(listed.url, column.name)
         dated = [a.published_at for a in listing.articles if a.published_at]
         if not listing.next_page:
             return

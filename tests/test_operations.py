@@ -52,6 +52,16 @@ def test_cron_run_after_a_full_crawl_asks_for_one_list_page_per_column_and_adds_
     assert runs[-1]["requests"] <= len(COLUMNS) + 1  # + robots.txt
 
 
+def test_a_first_crawl_of_a_large_portal_walks_past_pages_related_links_already_fetched(tmp_path):
+    # Related links run ahead of the list walk: a list page whose articles this run already
+    # fetched still holds new ones for the archive, and the walk must go on behind it.
+    site = Site(articles=1000, seed=21)
+    db_path = tmp_path / "news.db"
+    with serve(site) as base_url:
+        run_crawl(base_url, db_path, "-s", "VIEW_COUNTS=off")
+        assert_every_article_once(open_db(db_path), site, base_url)
+
+
 def test_new_articles_on_the_portal_are_exactly_what_the_next_run_archives(tmp_path):
     site = Site(articles=100, seed=12)
     db_path = tmp_path / "news.db"
