@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlite_utils import Database  # noqa: E402
+
 from newscrawl.demo import LOCAL_OVERRIDES  # noqa: E402
 from newscrawl.replica import Site, serve  # noqa: E402
 
@@ -49,11 +51,12 @@ def main() -> None:
             site.requests.clear()
             seconds = crawl(base_url, db)
             requests = sum(site.requests.values())
-            rows.append((label, seconds, requests))
+            archived = Database(db)["articles"].count
+            rows.append((label, seconds, requests, archived))
     print(f"bundled portal: {args.articles} articles, {len(site.articles)} at the end")
-    print(f"{'run':<20} {'seconds':>9} {'requests':>9}")
-    for label, seconds, requests in rows:
-        print(f"{label:<20} {seconds:>9.2f} {requests:>9}")
+    print(f"{'run':<20} {'seconds':>9} {'requests':>9} {'archived':>9}")
+    for label, seconds, requests, archived in rows:
+        print(f"{label:<20} {seconds:>9.2f} {requests:>9} {archived:>9}")
     print(f"full crawl: {args.articles / rows[0][1]:.0f} articles/s")
 
 if __name__ == "__main__":
