@@ -303,7 +303,14 @@ class ViewCountPipeline:
 
     async def _recheck(self, article: Article) -> tuple[int, str]:
         self.crawler.stats.inc_value("newscrawl/view_counts/rechecks")
-        render = await self._render(article, keep_responses=True)
+        try:
+            render = await self._render(article, keep_responses=True)
+        except ViewCountError as exc:
+            # A page that would not render checks nothing: read this count directly and
+            # let the next sampled article do the checking.
+            logger.info("view counts: recheck of %s skipped: %s", article.url, exc)
+            self._direct_reads -= 1
+            return await self._direct(article)
         if self.template is None:  # fell back while this page rendered
             return render.shown, "browser"
         url = endpoint_url(self.template, article.counter, article.url)

@@ -147,7 +147,7 @@ class Site:
             return None
         if roll < f.hang:
             return "hang", {}, b""  # the server sleeps, then drops the connection
-        if roll < f.hang + f.truncate:
+        if roll < f.hang + f.truncate and urlsplit(raw_path).path.endswith(".htm"):  # pages are cut off, not counts
             status, headers, body = self._route(urlsplit(raw_path).path, parse_qs(urlsplit(raw_path).query))
             return "truncate", headers, body[: len(body) // 2]
         return f.statuses[int(roll * 1000) % len(f.statuses)], {"Content-Type": "text/html"}, b"<h1>Server Error</h1>"
