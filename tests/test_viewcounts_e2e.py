@@ -105,3 +105,16 @@ def test_summary_says_how_many_articles_have_a_count_and_how_it_was_read(crawls)
     n = len(crawls["site"].articles)
     out = CliRunner().invoke(cli, ["summary", "--db", crawls["browser"].conn.execute("pragma database_list").fetchone()[2]]).output
     assert f"{n} of {n} articles have a view count, {n} read browser" in out
+
+
+def test_auto_falls_back_to_the_browser_when_plain_requests_read_another_count(tmp_path):
+    site = Site(articles=20, seed=9, plain_count_offset=7)
+    db_path = tmp_path / "news.db"
+    with serve(site) as base_url:
+        done = run_crawl(base_url, db_path, "-s", "VIEW_COUNTS=auto", "-s", "LOG_LEVEL=INFO")
+    assert "using the browser" in done.stderr
+    db = open_db(db_path)
+    readings = _readings(db, base_url, site)
+    by_path = {a.path: a for a in site.articles}
+    for path, observed in readings.items():
+        assert observed and all(reading == (site.view_count(by_path[path]), "browser") for reading in observed), path

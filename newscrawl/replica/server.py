@@ -17,7 +17,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
-            status, headers, body = site.handle(self.path)
+            status, headers, body = site.handle(self.path, self.headers)
             if site.latency and self.path.startswith("/info/"):
                 time.sleep(site.latency)
             if status == "hang":

@@ -28,6 +28,7 @@ _STATIC = {
     "/system/resource/js/news/related.js": "static/related.js",
     "/system/resource/js/counter.js": "static/counter.js",
 }
+_DYNCLICKS = "/system/resource/code/news/click/dynclicks.jsp"
 ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\nDisallow: /system/resource/code/datainput.jsp\n"
 
 
@@ -56,8 +57,11 @@ class Site:
     """The portal's state: its articles, the day (view counts grow daily), what was requested."""
 
     def __init__(self, articles: int = 300, seed: int = 0, *, charset: str = "utf-8", faults: Faults | None = None,
-                 broken: bool = False, latency: float = 0.0):
+                 broken: bool = False, latency: float = 0.0, plain_count_offset: int = 0):
         self.seed = seed
+        # A counter that tells plain requests (no browser's Sec-Fetch-Mode) another number:
+        # what `auto` view counts must notice and fall back to the browser for.
+        self.plain_count_offset = plain_count_offset
         self.latency = latency  # seconds each article page takes, to make a crawl last
         # Pages a template change would produce: listed, but no body / no title.
         self.broken = _broken_pages() if broken else []
@@ -121,8 +125,8 @@ class Site:
         return self.by_clickid.get(clickid)
 
     # -- HTTP ---------------------------------------------------------------------------
-    def handle(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
-        """The response to a GET of ``raw_path`` (path and query)."""
+    def handle(self, raw_path: str, headers=None) -> tuple[int, dict[str, str], bytes]:
+        """The response to a GET of ``raw_path`` (path and query) with request ``headers``."""
         with self._lock:
             self.requests[raw_path] += 1
             attempt = self.requests[raw_path]
@@ -132,7 +136,10 @@ class Site:
         if fault:
             return fault
         try:
-            return self._route(path, query)
+            status, response_headers, body = self._route(path, query)
+            if self.plain_count_offset and path == _DYNCLICKS and not (headers or {}).get("Sec-Fetch-Mode"):
+                body = str(int(body) + self.plain_count_offset).encode()
+            return status, response_headers, body
         except KeyError:
             return 404, {"Content-Type": "text/html"}, b"<html><body><h1>404 Not Found</h1></body></html>"
 
@@ -166,7 +173,7 @@ class Site:
         if path == "/content.jsp":  # VSB's dynamic alias of an article page
             art = self.by_id[int(query["wbnewsid"][0])]
             return self._page(self._article(art, art.path))
-        if path == "/system/resource/code/news/click/dynclicks.jsp":
+        if path == _DYNCLICKS:
             art = self.article_for_clickid(int(query["clickid"][0]))
             if art is None or query.get("owner", [""])[0] != str(OWNER):
                 raise KeyError(path)
