@@ -108,7 +108,7 @@ def test_summary_says_how_many_articles_have_a_count_and_how_it_was_read(crawls)
 
 
 def test_auto_falls_back_to_the_browser_when_plain_requests_read_another_count(tmp_path):
-    site = Site(articles=20, seed=9, plain_count_offset=7)
+    site = Site(articles=20, seed=9, plain_count_offset=1000)  # far beyond the agreement tolerance
     db_path = tmp_path / "news.db"
     with serve(site) as base_url:
         done = run_crawl(base_url, db_path, "-s", "VIEW_COUNTS=auto", "-s", "LOG_LEVEL=INFO")
