@@ -20,15 +20,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlite_utils import Database  # noqa: E402
 
-from newscrawl.demo import LOCAL_OVERRIDES  # noqa: E402
+from newscrawl.demo import cron_command  # noqa: E402
 from newscrawl.replica import Site, serve  # noqa: E402
 
 
 def crawl(base_url: str, db: Path) -> float:
-    cmd = [sys.executable, "-m", "archive.cli", "crawl", "xjtu", "--db", str(db), "--base-url", base_url]
-    for key, value in LOCAL_OVERRIDES.items():
-        if key != "LOG_LEVEL":
-            cmd += ["-s", f"{key}={value}"]
+    cmd = cron_command(base_url, db)
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - started

@@ -27,6 +27,16 @@ def crawl_command(base_url: str, db: Path, *extra: str, spider: str = "xjtu") ->
     return cmd + list(extra)
 
 
+def cron_command(base_url: str, db: Path, *extra: str, portal: str = "xjtu") -> list[str]:
+    """The `newscrawl crawl` command line (as cron runs it) for the replica at ``base_url``;
+    quiet, like cron's, so LOG_LEVEL is left to the command."""
+    cmd = [sys.executable, "-m", "archive.cli", "crawl", portal, "--db", str(db), "--base-url", base_url]
+    for key, value in LOCAL_OVERRIDES.items():
+        if key != "LOG_LEVEL":
+            cmd += ["-s", f"{key}={value}"]
+    return cmd + list(extra)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=300)

@@ -5,7 +5,6 @@ import ipaddress
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from archive.cli import cli
-from newscrawl.demo import LOCAL_OVERRIDES, crawl_command
+from newscrawl.demo import crawl_command, cron_command
 from newscrawl.replica import Site, serve
 from tests.archive_data import build_archive
 
@@ -55,11 +54,7 @@ def newscrawl_crawl(base_url: str, db: Path, *args: str, timeout: float = 300, *
 
 
 def newscrawl_crawl_command(base_url: str, db: Path, *args: str) -> list[str]:
-    cmd = [sys.executable, "-m", "archive.cli", "crawl", "xjtu", "--db", str(db), "--base-url", base_url]
-    for key, value in LOCAL_OVERRIDES.items():
-        if key != "LOG_LEVEL":
-            cmd += ["-s", f"{key}={value}"]
-    return cmd + list(args)
+    return cron_command(base_url, db, *args)
 
 
 @pytest.fixture
