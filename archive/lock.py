@@ -2,40 +2,82 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 
 class ArchiveLock:
     """``flock`` on ``<archive>.lock``: released by the kernel even when the holder is killed,
-    so a crashed cron run never leaves the archive locked."""
+    so a crashed cron run never leaves the archive locked.
+
+    The file names the holder (pid, start, deadline) and is emptied on release, so the next
+    run can say when it takes over from a holder that died, and when a live holder has
+    overrun its deadline (hung: every later run would otherwise do nothing, silently)."""
 
     def __init__(self, archive_path: str | Path):
         self.path = Path(f"{archive_path}.lock")
         self._fd: int | None = None
+        self.taken_over: str | None = None  # what the dead holder left, once acquired
 
-    def acquire(self, wait: float = 0.0, poll: float = 0.2) -> bool:
-        """Take the lock, waiting up to ``wait`` seconds; False if another run holds it."""
+    def acquire(self, wait: float = 0.0, poll: float = 0.2, deadline: float = 0.0) -> bool:
+        """Take the lock, waiting up to ``wait`` seconds; False if another run holds it.
+        ``deadline``: seconds this run means to hold it at most (0: no deadline)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + wait
+        give_up = time.monotonic() + wait
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                if time.monotonic() >= give_up:
                     os.close(fd)
                     return False
                 time.sleep(poll)
                 continue
+            left = _holder(os.pread(fd, 4096, 0))
+            if left:
+                self.taken_over = (f"taking over from process {left.get('pid')} (started {left.get('started')}), "
+                                   "which ended without releasing it")
+            now = time.time()
+            holder = {"pid": os.getpid(), "started": _iso(now), "deadline": _iso(now + deadline) if deadline else None}
             os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
             self._fd = fd
             return True
 
+    def overdue_holder(self) -> str | None:
+        """A description of the live holder when it has run past its deadline, else None."""
+        try:
+            holder = _holder(self.path.read_bytes())
+        except OSError:
+            return None
+        deadline = holder.get("deadline") if holder else None
+        if not deadline or datetime.fromisoformat(deadline) > datetime.now(timezone.utc):
+            return None
+        return (f"process {holder.get('pid')} has held {self.path} since {holder.get('started')}, "
+                f"past its deadline ({deadline}): it looks hung; stop it to let crawls run again")
+
     def release(self) -> None:
         if self._fd is not None:
+            os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _holder(raw: bytes) -> dict | None:
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return None
+    try:
+        holder = json.loads(text)
+    except ValueError:
+        return {"pid": text.split()[0]}  # the first release wrote the bare pid
+    return holder if isinstance(holder, dict) else None
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")

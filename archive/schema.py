@@ -194,3 +194,43 @@ def m003_short_terms(db: Database) -> None:
         for name, expr in (("end2", f"substr([{column}], -2)"), ("end1", f"substr([{column}], -1)"),
                            ("end21", f"substr([{column}], -2, 1)")):
             db.execute(f"CREATE INDEX [idx_articles_{column}_{name}] ON [articles] ({expr})")
+
+
+class NewerSchemaError(Exception):
+    """The archive was written by a newer NewsCrawl: reading or writing it could misread it."""
+
+
+def refuse_newer(db: Database, path) -> None:
+    """Raise ``NewerSchemaError`` when ``db`` holds migrations this code does not know."""
+    known = {m.name for m in migrations._migrations}
+    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    if unknown:
+        ours = max(known)
+        raise NewerSchemaError(
+            f"{path} has schema {unknown[-1]}, newer than this NewsCrawl's ({ours}): upgrade NewsCrawl to use it"
+        )
+
+
+@migrations()
+def m004_frontier(db: Database) -> None:
+    """Pages a crawl has discovered but not yet finished, so a killed crawl loses none.
+
+    A row is written before the page that named it is marked done, and removed in the
+    transaction that archives the page (an article) or records what it led to (a list
+    page); the next run fetches what is left first. ``crawl_runs.pid`` lets a later run
+    tell a run that is still going from one that was killed."""
+    db["frontier"].create(
+        {
+            "url": str,
+            "portal": str,
+            "kind": str,  # article | list
+            "column": str,  # an article's column name, or a list page's column slug
+            "page": int,  # a list page's number in its column's walk
+            "source": str,  # the page that named it
+            "discovered_at": str,
+        },
+        pk="url",
+    )
+    db["frontier"].create_index(["portal", "kind"])
+    db["crawl_runs"].add_column("pid", int)
+    db["crawl_runs"].add_column("reason", str)  # why a run that was not ok ended as it did

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import zlib
 from datetime import datetime, timezone
@@ -10,12 +11,19 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from archive.schema import migrations
+from archive.schema import NewerSchemaError, migrations, refuse_newer
 from newscrawl.items import Article
+
+# SQLite's INTEGER: a larger number cannot be stored, so it is refused as bad data.
+SQLITE_INT_RANGE = range(-(2**63), 2**63)
 
 
 class ArchiveError(Exception):
     """The archive cannot be opened or used (missing, corrupt, not a NewsCrawl archive)."""
+
+
+class BadData(ValueError):
+    """A value the portal served that the archive cannot hold (an article, not the archive, is at fault)."""
 
 
 def now() -> str:
@@ -43,12 +51,16 @@ def open_database(path: str | Path, *, create: bool = True) -> Database:
         if not migrations.applied(db) and db.table_names():
             # Someone else's database: adding our tables to it would be a surprise.
             raise ArchiveError(f"{path} is not a NewsCrawl archive")
+        refuse_newer(db, path)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"{path} is not a usable SQLite archive: {exc}") from exc
+    except NewerSchemaError as exc:
+        conn.close()
+        raise ArchiveError(str(exc)) from exc
     except ArchiveError:
         conn.close()
         raise
@@ -83,36 +95,43 @@ class Archive:
         row = self.db.execute("select article_id from article_urls where url = ?", [url]).fetchone()
         return row[0] if row else None
 
-    def save(self, article: Article, seen_at: str | None = None) -> str:
+    def save(self, article: Article, seen_at: str | None = None, done: tuple[str, ...] = ()) -> str:
         """Store ``article``; returns ``new``, ``updated``, ``duplicate`` or ``unchanged``.
 
         Deduplication: the URL is looked up first (a re-crawl), then the content hash within
         the portal (the same article posted under another URL or column). A changed text
-        keeps the previous version in ``revisions``.
+        keeps the previous version in ``revisions``. Every row of the article, and the
+        removal of its URL (and the URLs in ``done``) from the frontier, is one transaction:
+        a kill leaves the article wholly stored or not at all.
         """
+        _check_integers(article)
         seen_at = seen_at or now()
         digest = content_hash(article.title, article.body_text)
-        with self.db.conn:
-            article_id = self.article_id_for_url(article.url)
-            if article_id is None:
-                row = self.db.execute(
-                    "select id from articles where portal = ? and content_hash = ?", [article.portal, digest]
-                ).fetchone()
-                if row:
-                    article_id = row[0]
-                    self._seen_under(article_id, article, seen_at)
-                    self._observe(article_id, article, seen_at)
-                    return "duplicate"
-                article_id = self._insert(article, digest, seen_at)
+        with self.db.atomic():
+            self._finished((article.url, *done))
+            return self._save(article, digest, seen_at)
+
+    def _save(self, article: Article, digest: str, seen_at: str) -> str:
+        article_id = self.article_id_for_url(article.url)
+        if article_id is None:
+            row = self.db.execute(
+                "select id from articles where portal = ? and content_hash = ?", [article.portal, digest]
+            ).fetchone()
+            if row:
+                article_id = row[0]
                 self._seen_under(article_id, article, seen_at)
-                return "new"
-            self._seen_under(article_id, article, seen_at)
-            current = self.db["articles"].get(article_id)
-            if current["content_hash"] == digest:
                 self._observe(article_id, article, seen_at)
-                return "unchanged"
-            self._revise(current, article, digest, seen_at)
-            return "updated"
+                return "duplicate"
+            article_id = self._insert(article, digest, seen_at)
+            self._seen_under(article_id, article, seen_at)
+            return "new"
+        self._seen_under(article_id, article, seen_at)
+        current = self.db["articles"].get(article_id)
+        if current["content_hash"] == digest:
+            self._observe(article_id, article, seen_at)
+            return "unchanged"
+        self._revise(current, article, digest, seen_at)
+        return "updated"
 
     def stored_fields(self, article: Article) -> dict:
         """The ``articles`` columns ``article`` would be stored as, to compare with what is."""
@@ -158,7 +177,7 @@ class Archive:
         whether it did.
         """
         digest = content_hash(article.title, article.body_text)
-        with self.db.conn:
+        with self.db.atomic():
             current = self.db["articles"].get(article_id)
             revised = current["content_hash"] != digest
             if revised:
@@ -259,7 +278,7 @@ class Archive:
 
     def record_failure(self, url: str, portal: str, kind: str, reason: str, run_id: int | None = None) -> None:
         stamp = now()
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 """insert into failures (url, portal, kind, reason, first_seen_at, last_seen_at, attempts, run_id)
                    values (?, ?, ?, ?, ?, ?, 1, ?)
@@ -270,20 +289,64 @@ class Archive:
             )
 
     def resolve_failure(self, url: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("update failures set resolved_at = ? where url = ? and resolved_at is null", [now(), url])
 
     def unresolved_failures(self, portal: str) -> list[str]:
         return [r[0] for r in self.db.execute("select url from failures where portal = ? and resolved_at is null", [portal])]
 
     def start_run(self, portal: str, arguments: dict) -> int:
-        with self.db.conn:
+        """Record a run as ``running``. Called with the archive's lock held, so every other
+        run still marked ``running`` ended without saying so: it is marked ``killed``."""
+        with self.db.atomic():
+            self.db.execute(
+                "update crawl_runs set status = 'killed', reason = 'the process ended without finishing the run' "
+                "where status = 'running'"
+            )
             return self.db["crawl_runs"].insert(
-                {"portal": portal, "started_at": now(), "arguments": _json(arguments), "status": "running"}
+                {"portal": portal, "started_at": now(), "arguments": _json(arguments), "status": "running",
+                 "pid": os.getpid()}
             ).last_pk
 
     def finish_run(self, run_id: int, **fields) -> None:
         if "failures_by_kind" in fields:
             fields["failures_by_kind"] = _json(fields["failures_by_kind"])
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawl_runs"].update(run_id, {"finished_at": now(), **fields})
+
+    # -- the frontier ------------------------------------------------------------------
+
+    def discovered(self, portal: str, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
+        """Remember pages to visit (``url``, ``kind``, ``column``, ``page``) and forget the
+        pages in ``done`` (the page that named them, say), in one transaction."""
+        stamp = now()
+        with self.db.atomic():
+            self._finished(done)
+            self.db.conn.executemany(
+                """insert or ignore into frontier (url, portal, kind, column, page, source, discovered_at)
+                   values (?, ?, ?, ?, ?, ?, ?)""",
+                [(e["url"], portal, e.get("kind", "article"), e.get("column", ""), e.get("page"), source, stamp)
+                 for e in entries],
+            )
+
+    def finished(self, *urls: str) -> None:
+        """Pages done with: their frontier rows go."""
+        with self.db.atomic():
+            self._finished(urls)
+
+    def _finished(self, urls) -> None:
+        self.db.conn.executemany("delete from frontier where url = ?", [(u,) for u in dict.fromkeys(urls) if u])
+
+    def pending(self, portal: str, kind: str) -> list[dict]:
+        """The frontier of ``portal``: pages of ``kind`` discovered by earlier runs and not yet done."""
+        return list(self.db.query(
+            "select url, column, page from frontier where portal = ? and kind = ? order by discovered_at, rowid",
+            [portal, kind],
+        ))
+
+
+def _check_integers(article: Article) -> None:
+    if article.view_count is not None and article.view_count not in SQLITE_INT_RANGE:
+        raise BadData(f"view count {article.view_count} is out of range for the archive")
+    if article.http_status is not None and article.http_status not in SQLITE_INT_RANGE:
+        raise BadData(f"HTTP status {article.http_status} is out of range")

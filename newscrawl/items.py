@@ -47,12 +47,13 @@ class Article:
     raw_html: bytes | None = field(default=None, repr=False)
     http_status: int | None = None
     http_headers: dict | None = field(default=None, repr=False)
+    requested_url: str | None = None  # the URL asked for, before redirects: its frontier row goes with it
     columns_seen: list[str] = field(default_factory=list)
 
     def to_dict(self, with_raw: bool = False) -> dict:
         data = asdict(self)
         if not with_raw:
-            for key in ("raw_html", "http_headers", "http_status", "columns_seen"):
+            for key in ("raw_html", "http_headers", "http_status", "requested_url", "columns_seen"):
                 data.pop(key)
         return data
 
@@ -63,5 +64,7 @@ class PageFailure:
 
     url: str
     portal: str
-    kind: str  # http | network | redirect | truncated | encoding | extraction | validation | view_count
+    # http | network | redirect | offsite | too_large | truncated | encoding | extraction |
+    # validation | view_count | internal (an unexpected exception: a bug, recorded, not lost)
+    kind: str
     reason: str

@@ -1,18 +1,12 @@
 """Item pipelines: validate, normalise, then archive (which also deduplicates)."""
 from __future__ import annotations
 
-import logging
-from collections import Counter
-
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 
-from archive.lock import ArchiveLock
-from archive.store import Archive
 from newscrawl.extract.text import normalise_line
 from newscrawl.items import Article, PageFailure
-
-logger = logging.getLogger(__name__)
+from newscrawl.storage import ArchiveStorage
 
 
 class ValidatePipeline:
@@ -50,91 +44,36 @@ class NormalisePipeline:
 
 
 class ArchivePipeline:
-    """Store articles and failures in the SQLite archive and record the crawl run.
+    """Hand articles and failures to the archive (`newscrawl.storage.ArchiveStorage`).
 
-    It holds the archive's lock for the whole crawl: a second run (an overlapping cron job)
-    waits ``ARCHIVE_LOCK_WAIT`` seconds, then closes with reason ``archive_locked`` without
-    writing anything.
+    A dropped article (validation) and an article whose processing raised (a bug, or a
+    value the archive cannot hold) become failures too: nothing leaves the crawl unrecorded.
     """
 
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.path = crawler.settings.get("ARCHIVE_PATH")
-        self.lock = ArchiveLock(self.path)
-        self.lock_wait = crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 0)
-        self.archive: Archive | None = None
-        self.run_id: int | None = None
-        self.results: Counter[str] = Counter()
-        self.failures: Counter[str] = Counter()
-        self.unresolved: set[str] = set()
+    def __init__(self, crawler, storage: ArchiveStorage):
+        self.storage = storage
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
-        crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    @property
-    def portal(self) -> str:
-        spider = self.crawler.spider
-        return getattr(getattr(spider, "portal", None), "name", spider.name)
-
-    def open_spider(self):
-        if not self.lock.acquire(wait=self.lock_wait):
-            self.crawler.stats.set_value("newscrawl/archive_locked", True)
-            raise CloseSpider("archive_locked")
-        self.archive = Archive(self.path)
-        spider = self.crawler.spider
-        self.run_id = self.archive.start_run(self.portal, getattr(spider, "arguments", {}))
-        self.crawler.stats.set_value("newscrawl/run_id", self.run_id)
-        self.unresolved = set(self.archive.unresolved_failures(self.portal))
-        spider.archive = self.archive  # the spider asks it what is already archived
-        logger.info("archiving into %s (run %s)", self.path, self.run_id)
-
-    def response_received(self, response, request, spider=None):
-        # A page that failed before and now answers is resolved; if its extraction fails
-        # again, the failure item that follows re-opens it.
-        if response.status == 200 and response.url in self.unresolved:
-            self.unresolved.discard(response.url)
-            self.archive.resolve_failure(response.url)
+        storage = crawler.get_extension(ArchiveStorage)
+        if storage is None:
+            raise NotConfigured("ArchivePipeline needs the ArchiveStorage extension (EXTENSIONS)")
+        return cls(crawler, storage)
 
     def process_item(self, item):
         if isinstance(item, PageFailure):
-            self._failure(item.url, item.kind, item.reason)
-            return item
-        if isinstance(item, Article):
-            result = self.archive.save(item)
-            self.results[result] += 1
-            self.crawler.stats.inc_value(f"newscrawl/articles/{result}")
-            self.archive.resolve_failure(item.url)
+            self.storage.fail(item)
+        elif isinstance(item, Article):
+            self.storage.save(item)
         return item
 
     def item_dropped(self, item, response, exception, spider=None):
         if isinstance(item, Article):
-            self._failure(item.url, "validation", str(exception))
+            self.storage.fail(PageFailure(item.url, item.portal, "validation", str(exception)))
 
-    def _failure(self, url: str, kind: str, reason: str) -> None:
-        self.failures[kind] += 1
-        self.crawler.stats.inc_value(f"newscrawl/failures/{kind}")
-        self.archive.record_failure(url, self.portal, kind, reason, self.run_id)
-        logger.warning("failure (%s) %s: %s", kind, url, reason)
-
-    def close_spider(self):
-        if self.archive is None:  # never opened: another run holds the archive
-            return
-        stats = self.crawler.stats
-        reason = stats.get_value("finish_reason") or "finished"
-        broken = self.failures or stats.get_value("spider_exceptions/count", 0)
-        status = "ok" if reason == "finished" and not broken else ("failed" if reason == "finished" else reason)
-        self.archive.finish_run(
-            self.run_id,
-            requests=stats.get_value("downloader/request_count", 0),
-            new_articles=self.results["new"],
-            updated_articles=self.results["updated"],
-            duplicate_articles=self.results["duplicate"],
-            failures=sum(self.failures.values()),
-            failures_by_kind=dict(self.failures),
-            status=status,
-        )
-        self.archive.close()
-        self.lock.release()
+    def item_error(self, item, response, failure, spider=None):
+        if isinstance(item, (Article, PageFailure)):
+            error = failure.value
+            self.storage.fail(PageFailure(item.url, item.portal, "internal", f"{type(error).__name__}: {error}"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
+from newscrawl.urls import in_scope
+
 
 @dataclass(frozen=True)
 class Column:
@@ -67,6 +69,8 @@ class Portal:
     # requests at a time to its host, and seconds between them.
     concurrency: int | None = None
     delay: float | None = None
+    # Other hosts whose pages count as this portal's (a crawl never leaves the portal else).
+    extra_hosts: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.name or not self.name.isidentifier():
@@ -93,6 +97,10 @@ class Portal:
     @property
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
+
+    def in_scope(self, url: str) -> bool:
+        """May a crawl of this portal request ``url``? (see `newscrawl.urls.in_scope`)"""
+        return in_scope(url, self.base_url, self.extra_hosts)
 
 
 GENERIC_VSB = Portal(

@@ -1,17 +1,18 @@
 """One crawl run for cron and for people: lock, crawl, record, and say how it went."""
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 from newscrawl.plan import CrawlPlan
+from newscrawl.storage import RunRecord
 
 
 @dataclass
 class RunOutcome:
-    status: str  # ok | failed | archive_locked | <Scrapy's finish reason>
-    run: dict | None  # the crawl_runs row, when the run got the archive
+    status: str  # ok | failed | interrupted | archive_locked | archive_stuck
+    record: RunRecord | None  # what the run did, when it got as far as the archive
+    reason: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -21,26 +22,25 @@ class RunOutcome:
         """One line a cron mail can show in full."""
         if self.status == "archive_locked":
             return "newscrawl: another crawl holds the archive; nothing done"
-        if self.run is None:
-            return f"newscrawl: {self.status}"
-        r = self.run
-        kinds = json.loads(r.get("failures_by_kind") or "{}")
-        failures = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"
-        return (
-            f"newscrawl: {r['portal']} run {r['id']} {r['status']}: {r['new_articles']} new, "
-            f"{r['updated_articles']} updated, {r['duplicate_articles']} duplicate, "
-            f"{r['requests']} requests; failures: {failures}"
+        r = self.record
+        if r is None or r.run_id is None:
+            return f"newscrawl: {self.status}" + (f": {self.reason}" if self.reason else "")
+        failures = ", ".join(f"{k} {n}" for k, n in sorted(r.failures.items())) or "none"
+        line = (
+            f"newscrawl: {r.portal} run {r.run_id} {r.status}: {r.results['new']} new, "
+            f"{r.results['updated']} updated, {r.results['duplicate']} duplicate, "
+            f"{r.requests} requests; failures: {failures}"
         )
+        return line + (f"; {r.reason}" if r.reason else "")
 
 
 def crawl(portal: str, arguments: dict[str, str], settings: dict[str, object]) -> RunOutcome:
-    """Run the portal's spider in this process and report the run it recorded."""
+    """Run the portal's spider in this process and report how the run went."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newscrawl.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from archive.store import open_database
-
+    from newscrawl.storage import ArchiveStorage
     from newscrawl.viewcounts import MODES
 
     CrawlPlan.from_arguments(**{k: v for k, v in arguments.items() if k != "base_url"})  # fail fast, one line
@@ -53,14 +53,13 @@ def crawl(portal: str, arguments: dict[str, str], settings: dict[str, object]) -
     process.crawl(crawler, **arguments)
     process.start()
     stats = crawler.stats.get_stats()
-    if stats.get("newscrawl/archive_locked"):
-        return RunOutcome("archive_locked", None)
-    run_id = stats.get("newscrawl/run_id")
-    if run_id is None:
-        return RunOutcome(stats.get("finish_reason") or "failed", None)
-    db = open_database(project.get("ARCHIVE_PATH"), create=False)
     try:
-        run = db["crawl_runs"].get(run_id)
-    finally:
-        db.conn.close()
-    return RunOutcome(run["status"], run)
+        storage = crawler.get_extension(ArchiveStorage)
+    except RuntimeError:  # the crawl failed before Scrapy built its extensions
+        storage = None
+    record = storage.record if storage is not None else None
+    if record is None:
+        return RunOutcome("failed", None, stats.get("newscrawl/fatal") or f"closed: {stats.get('finish_reason')}")
+    if record.status == "running":  # the crawl ended without its storage closing it
+        record.status = "failed"
+    return RunOutcome(record.status, record, record.reason)

@@ -32,8 +32,26 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Retries wait 2 s, 4 s, 8 s ... (capped): a portal answering 503 gets room to recover.
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 120.0
-DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.RetryBackoffMiddleware": 560}
+# A portal answering 429/503 with Retry-After is given that long (at most this many seconds).
+RETRY_AFTER_MAX = 300.0
+DOWNLOADER_MIDDLEWARES = {
+    # First of all: nothing but http(s) on the portal's own host and port is ever requested.
+    "newscrawl.middlewares.PortalScopeMiddleware": 50,
+    "newscrawl.middlewares.RetryBackoffMiddleware": 560,
+}
+# An exception while parsing a page is recorded as that page's failure, not only logged.
+SPIDER_MIDDLEWARES = {"newscrawl.middlewares.CallbackFailureMiddleware": 1000}
 REDIRECT_MAX_TIMES = 5
+
+# Bounds, so no portal can make a run endless or exhaust memory. News pages are tens of
+# kilobytes; a response may not grow (or decompress) beyond 8 MiB.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# List pages walked per column in one run (a backfill of a very deep column may raise it).
+MAX_LIST_PAGES = 1000
+# A run ends after this many seconds, so a cron run never holds the archive forever; what it
+# discovered and did not fetch is fetched first by the next run. 0: no deadline.
+CLOSESPIDER_TIMEOUT = 6 * 3600
 COOKIES_ENABLED = False
 # Scrapy starts CONCURRENT_ITEMS asyncio workers for every callback's output; ours yield one
 # to a few items each, and the default of 100 workers cost a third of the crawl's CPU.
@@ -42,6 +60,9 @@ CONCURRENT_ITEMS = 4
 # method, i.e. for nearly every response; our callbacks return no values.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 TELNETCONSOLE_ENABLED = False
+
+# The archive, its lock and the run record (newscrawl/storage.py).
+EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100}
 
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidatePipeline": 100,

@@ -39,3 +39,34 @@ def canonical_url(url: str, scheme: str | None = None) -> str:
 
 def is_article_url(url: str, pattern: str) -> bool:
     return re.search(pattern, urlsplit(canonical_url(url)).path) is not None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def in_scope(url: str, base_url: str, extra_hosts: tuple[str, ...] = ()) -> bool:
+    """Is ``url`` a page of the portal at ``base_url``: http(s), its host and its port?
+
+    A portal on default ports may be reached over http or https; one on its own port only
+    there. Hosts the profile names (``extra_hosts``) count as the portal's, on default
+    ports. Anything unparseable is out of scope.
+    """
+    try:
+        parts, base = urlsplit(url.strip()), urlsplit(base_url)
+        port, base_port = _effective_port(parts), _effective_port(base)
+    except ValueError:
+        return False
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    if host in extra_hosts:
+        return port in _DEFAULT_PORTS.values()
+    if host != (base.hostname or "").lower():
+        return False
+    if base.port is None or base.port == _DEFAULT_PORTS.get(base.scheme):
+        return port in _DEFAULT_PORTS.values()
+    return port == base_port
+
+
+def _effective_port(parts) -> int | None:
+    return parts.port or _DEFAULT_PORTS.get(parts.scheme)

@@ -14,8 +14,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from newscrawl.extract import ExtractionError, extract, extract_listing
 from newscrawl.extract.page import decode_html, looks_misdecoded
 from newscrawl.items import Article, PageFailure
+from newscrawl.middlewares import OffsiteRedirect, OffsiteRequest
 from newscrawl.plan import CrawlPlan
 from newscrawl.profile import Column, Portal
+from newscrawl.storage import ArchiveStorage
 from newscrawl.urls import canonical_url, is_article_url
 
 _RELATED_CALL = re.compile(r"_showRelated\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*\)")
@@ -32,7 +34,6 @@ class PortalSpider(scrapy.Spider):
     """
 
     portal: ClassVar[Portal]
-    archive = None  # set by the archive pipeline when the spider opens: what is already held
 
     @classmethod
     def update_settings(cls, settings):
@@ -61,6 +62,14 @@ class PortalSpider(scrapy.Spider):
         self.allowed_domains = [self.portal.host]
         self.scheme = urlsplit(self.portal.base_url).scheme
         self.requested: set[str] = set()  # canonical article URLs asked for in this run
+        self.walked: set[str] = set()  # list pages asked for in this run: a 下页 cycle ends
+        self._warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_list_pages = crawler.settings.getint("MAX_LIST_PAGES", 1000)
+        return spider
 
     def _select_columns(self, slugs: tuple[str, ...]) -> tuple[Column, ...]:
         if not slugs:
@@ -71,35 +80,65 @@ class PortalSpider(scrapy.Spider):
             raise ValueError(f"unknown column(s) {', '.join(unknown)}; {self.name} has: {', '.join(known)}")
         return tuple(known[s] for s in slugs)
 
+    @property
+    def storage(self) -> ArchiveStorage | None:
+        """The archive of this crawl; None when the storage extension is off (then every
+        run is a full crawl that remembers nothing)."""
+        crawler = getattr(self, "crawler", None)
+        return crawler.get_extension(ArchiveStorage) if crawler is not None else None
+
     def is_archived(self, url: str) -> bool:
-        return self.archive is not None and self.archive.is_archived(url)
+        storage = self.storage
+        return storage is not None and storage.is_archived(url)
 
     async def start(self):
-        # Last run's failures first: a failure is retried until it is resolved.
-        if self.archive is not None:
-            for url in self.archive.unresolved_failures(self.portal.name):
+        storage = self.storage
+        if storage is not None:
+            # What earlier runs discovered and did not finish (they were killed, say), then
+            # last run's failures: nothing discovered is ever forgotten.
+            for entry in storage.pending("article"):
+                for request in self.article_request(entry["url"], entry["column"] or "", force=True):
+                    yield request
+            for entry in storage.pending("list"):
+                column = next((c for c in self.columns if c.slug == entry["column"]), None)
+                if column is not None:
+                    yield self.list_request(entry["url"], column, entry["page"] or 1, resumed=True)
+            for url in storage.unresolved_failures():
                 if is_article_url(url, self.portal.article_pattern):
                     for request in self.article_request(url, force=True):
                         yield request
             since = self.plan.refresh_since()
-            for url in self.archive.urls_published_since(self.portal.name, since) if since else ():
+            for url in storage.urls_published_since(since) if since else ():
                 for request in self.article_request(url, force=True):
                     yield request
         for column in self.columns:
-            yield scrapy.Request(
-                self.portal.url(column.path),
-                callback=self.parse_list,
-                errback=self.on_error,
-                cb_kwargs={"column": column, "page": 1},
-                dont_filter=True,  # see article_request
-            )
+            yield self.list_request(self.portal.url(column.path), column, 1)
 
-    def parse_list(self, response, column: Column, page: int):
+    def parse(self, response, **kwargs):
+        """Scrapy's default callback (``scrapy parse``): an article page or a list page."""
+        if is_article_url(response.url, self.portal.article_pattern):
+            return self.parse_article(response, column="")
+        column = next((c for c in self.columns if response.url.startswith(self.portal.url(c.path).removesuffix(".htm"))),
+                      self.columns[0])
+        return self.parse_list(response, column=column, page=1)
+
+    def list_request(self, url: str, column: Column, page: int, *, resumed: bool = False) -> scrapy.Request:
+        self.walked.add(canonical_url(url, scheme=self.scheme))
+        return scrapy.Request(
+            url,
+            callback=self.parse_list,
+            errback=self.on_error,
+            cb_kwargs={"column": column, "page": page, "resumed": resumed},
+            dont_filter=True,  # see article_request
+        )
+
+    def parse_list(self, response, column: Column, page: int, resumed: bool = False):
         listing = extract_listing(response.body, response.url, self.portal)
+        self._count_bad_links(getattr(listing, "skipped", 0), response.url)
         if not listing.articles:
             yield PageFailure(response.url, self.portal.name, "extraction", "list page without article links")
             return
-        new = 0
+        new, requests = 0, []
         for listed in listing.articles:
             if not self.plan.wants(listed.published_at):
                 continue
@@ -108,31 +147,56 @@ class PortalSpider(scrapy.Spider):
             # (through a related link, say) is new too, and so may the pages behind it be.
             if canonical in self.requested or not self.is_archived(canonical):
                 new += 1
-            yield from self.article_request(listed.url, column.name)
-        dated = [a.published_at for a in listing.articles if a.published_at]
+            requests.extend(self.article_request(listed.url, column.name))
+        following = self._next_list_page(response, listing, column, page, new or resumed)
+        # The articles and the next page are remembered before this page counts as done.
+        entries = [{"url": r.url, "kind": "article", "column": column.name} for r in requests]
+        if following is not None:
+            entries.append({"url": following.url, "kind": "list", "column": column.slug, "page": page + 1})
+        self._discovered(entries, source=response.url, done=(canonical_url(response.url, scheme=self.scheme),))
+        yield from requests
+        if following is not None:
+            yield following
+
+    def _next_list_page(self, response, listing, column: Column, page: int, walk_on) -> scrapy.Request | None:
         if not listing.next_page:
-            return
+            return None
         if self.plan.max_pages is not None and page >= self.plan.max_pages:
-            return
-        if self.plan.past_range(dated):
-            return
-        if not new and not self.plan.walks_everything:
+            return None
+        if page >= self.max_list_pages:
+            self._warn_once(f"cap:{column.slug}", "column %s: stopped at list page %d (MAX_LIST_PAGES)", column.slug, page)
+            self.crawler.stats.inc_value("newscrawl/list_pages/capped")
+            return None
+        if self.plan.past_range([a.published_at for a in listing.articles if a.published_at]):
+            return None
+        if not walk_on and not self.plan.walks_everything:
             # Incremental: this page held nothing new, so the older pages behind it hold nothing new.
             self.logger.debug("column %s: nothing new on page %d, stopping", column.slug, page)
-            return
-        yield response.follow(
-            listing.next_page,
-            callback=self.parse_list,
-            errback=self.on_error,
-            cb_kwargs={"column": column, "page": page + 1},
-            dont_filter=True,
-        )
+            return None
+        try:
+            url = response.urljoin(listing.next_page)
+        except ValueError:
+            self._count_bad_links(1, response.url)
+            return None
+        if not self.portal.in_scope(url):
+            self._count_offsite(url)
+            return None
+        if canonical_url(url, scheme=self.scheme) in self.walked:
+            self._warn_once(f"cycle:{column.slug}", "column %s: list page %s links back to %s; stopping the walk",
+                            column.slug, response.url, url)
+            self.crawler.stats.inc_value("newscrawl/list_pages/cycles")
+            return None
+        return self.list_request(url, column, page + 1)
 
     def article_request(self, url: str, column: str = "", *, force: bool = False):
-        """A request for the article at ``url`` unless this run already asked for it or the
-        archive holds it (``force``: re-visit anyway, for refreshes and retries)."""
+        """A request for the article at ``url`` unless this run already asked for it, the
+        archive holds it (``force``: re-visit anyway, for refreshes and retries) or it is
+        not on the portal (dropped and counted)."""
+        if not self.portal.in_scope(url):
+            self._count_offsite(url)
+            return
         canonical = canonical_url(url, scheme=self.scheme)
-        if canonical in self.requested or urlsplit(canonical).hostname != self.portal.host:
+        if canonical in self.requested:
             return
         if not force and self.is_archived(canonical):
             return  # not marked as requested: a refresh may still ask for it later in the run
@@ -149,18 +213,19 @@ class PortalSpider(scrapy.Spider):
         problem = _damaged(response.body, text)
         if problem:
             retry = get_retry_request(response.request, spider=self, reason=problem)
-            yield retry or PageFailure(response.url, self.portal.name, problem.split()[0], f"{problem} after retries")
+            yield retry or PageFailure(self._asked(response), self.portal.name, problem.split()[0], f"{problem} after retries")
             return
         try:
             article = extract(text, response.url, self.portal, column=column)
         except ExtractionError as exc:
-            yield PageFailure(response.url, self.portal.name, "extraction", str(exc))
+            yield PageFailure(self._asked(response), self.portal.name, "extraction", str(exc))
             return
         if not self.plan.wants(article.published_at):
             return  # a related link led out of the backfill's date range: neither keep nor follow it
         article.raw_html = response.body
         article.http_status = response.status
         article.http_headers = {k.decode(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        article.requested_url = self._asked(response)
         related = self.related_request(response, article)
         if related is None:
             yield article
@@ -183,16 +248,31 @@ class PortalSpider(scrapy.Spider):
         )
 
     def parse_related(self, response, article: Article):
+        urls = []
         try:
             entries = json.loads(response.text)
-            urls = [urljoin(response.url, e["url"]) for e in entries]
+            candidates = [e["url"] for e in entries if isinstance(e, dict) and isinstance(e.get("url"), str)]
         except (ValueError, KeyError, TypeError) as exc:
             self.logger.warning("related articles of %s unreadable: %s", article.url, exc)
-            urls = []
-        article.related = [canonical_url(u, scheme=self.scheme) for u in urls]
-        yield article
+            candidates = []
+        for candidate in candidates:
+            try:
+                urls.append(urljoin(response.url, candidate))
+            except ValueError:
+                self._count_bad_links(1, response.url)
+        related = []
         for url in urls:
-            yield from self.article_request(url)
+            try:
+                related.append(canonical_url(url, scheme=self.scheme))
+            except ValueError:
+                self._count_bad_links(1, response.url)
+        article.related = related
+        requests = [r for url in urls for r in self.article_request(url)]
+        # Related-only articles are remembered before the article naming them is archived:
+        # a kill between the two cannot lose them.
+        self._discovered([{"url": r.url, "kind": "article", "column": ""} for r in requests], source=article.url)
+        yield article
+        yield from requests
 
     def on_related_error(self, failure):
         # The related box is a nicety: the article itself is still stored.
@@ -202,15 +282,50 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure):
         """Record a page the portal would not give us (after retries) as a failure."""
         request = failure.request
+        error = failure.value
         if failure.check(HttpError):
-            kind, reason = "http", f"HTTP {failure.value.response.status}"
-        elif failure.check(IgnoreRequest) and "redirect" in str(failure.value).lower():
-            kind, reason = "redirect", str(failure.value)
+            kind, reason = "http", f"HTTP {error.response.status}"
+        elif failure.check(OffsiteRedirect, OffsiteRequest):
+            kind, reason = "offsite", str(error)
+        elif _too_large(error):
+            kind, reason = "too_large", f"larger than DOWNLOAD_MAXSIZE: {error}"
+        elif failure.check(IgnoreRequest) and "redirect" in str(error).lower():
+            kind, reason = "redirect", str(error)
         else:
-            kind, reason = "network", f"{type(failure.value).__name__}: {failure.value}"
+            kind, reason = "network", f"{type(error).__name__}: {error}"
         # The URL we asked for, not where its redirects ended.
         url = request.meta.get("redirect_urls", [request.url])[0]
-        yield PageFailure(url, self.portal.name, kind, reason)
+        yield PageFailure(url, self.portal.name, kind, reason[:500])
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def _asked(self, response) -> str:
+        return response.request.meta.get("redirect_urls", [response.request.url])[0]
+
+    def _discovered(self, entries: list[dict], source: str, done: tuple[str, ...] = ()) -> None:
+        storage = self.storage
+        if storage is not None and (entries or done):
+            storage.discovered(entries, source=source, done=done)
+
+    def _count_offsite(self, url: str) -> None:
+        self.crawler.stats.inc_value("newscrawl/links/offsite")
+        self._warn_once("offsite", "links off the portal are not followed (first: %s); see stats newscrawl/links/offsite",
+                        url[:200])
+
+    def _count_bad_links(self, count: int, page: str) -> None:
+        if count:
+            self.crawler.stats.inc_value("newscrawl/links/malformed", count)
+            self._warn_once("malformed", "malformed links skipped (first on %s); see stats newscrawl/links/malformed", page)
+
+    def _warn_once(self, key: str, message: str, *args) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.logger.warning(message, *args)
+
+
+def _too_large(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "maxsize" in text or "max size" in text or "larger than download" in text
 
 
 def _damaged(body: bytes, text: str) -> str | None:

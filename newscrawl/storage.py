@@ -1,0 +1,212 @@
+"""The archive as a Scrapy extension: its lock, the run record, and every write of a crawl.
+
+The spider asks it what is archived and tells it what it discovered; the archive pipeline
+hands it articles and failures. Both obtain it from the crawler
+(``crawler.get_extension(ArchiveStorage)``); nothing is set on anyone's attributes.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider
+
+from archive.lock import ArchiveLock
+from archive.store import Archive, ArchiveError, BadData
+from newscrawl.items import Article, PageFailure
+
+logger = logging.getLogger(__name__)
+
+# How a run's finish reason (Scrapy's, or ours) reads in crawl_runs.status.
+_INTERRUPTED = {"shutdown"}
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str
+    lock_wait: float
+    deadline: float  # seconds; the lock file says when a run should be over
+
+    @classmethod
+    def from_settings(cls, settings) -> "StorageConfig":
+        return cls(
+            path=settings.get("ARCHIVE_PATH"),
+            lock_wait=settings.getfloat("ARCHIVE_LOCK_WAIT", 0),
+            deadline=settings.getfloat("CLOSESPIDER_TIMEOUT", 0),
+        )
+
+
+@dataclass
+class RunRecord:
+    """What one run did, as the command line reports it."""
+
+    portal: str
+    run_id: int | None = None
+    status: str = "running"  # ok | failed | interrupted | archive_locked | archive_stuck
+    reason: str = ""
+    requests: int = 0
+    results: Counter = field(default_factory=Counter)
+    failures: Counter = field(default_factory=Counter)
+
+
+class ArchiveStorage:
+    """Owns the archive for one crawl: takes the lock when the spider opens (a run that
+    cannot have it closes at once with reason ``archive_locked``), records the run, and
+    records how the run ended, honestly, when it closes."""
+
+    def __init__(self, crawler, config: StorageConfig):
+        self.crawler = crawler
+        self.config = config
+        self.lock = ArchiveLock(config.path)
+        self.archive: Archive | None = None
+        self.record: RunRecord | None = None
+        self.fatal: str | None = None  # why writing stopped, once it has
+        self._unresolved: set[str] = set()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, StorageConfig.from_settings(crawler.settings))
+
+    @property
+    def portal(self) -> str:
+        spider = self.crawler.spider
+        return getattr(getattr(spider, "portal", None), "name", None) or spider.name
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def spider_opened(self, spider=None):
+        self.record = RunRecord(self.portal)
+        # Closing after the deadline takes a while (in-flight pages, the run record): grace.
+        deadline = self.config.deadline + 600 if self.config.deadline else 0
+        held = self.lock.acquire(wait=self.config.lock_wait, deadline=deadline)
+        if not held:
+            stuck = self.lock.overdue_holder()
+            self.record.status = "archive_stuck" if stuck else "archive_locked"
+            self.record.reason = stuck or "another crawl holds the archive"
+            raise CloseSpider(self.record.status)
+        if self.lock.taken_over:
+            logger.warning("archive lock: %s", self.lock.taken_over)
+        try:
+            self.archive = Archive(self.config.path)
+            self.record.run_id = self.archive.start_run(self.portal, getattr(spider, "arguments", {}))
+            self._unresolved = set(self.archive.unresolved_failures(self.portal))
+        except (ArchiveError, sqlite3.Error, OSError) as exc:
+            self._stop_writing(f"cannot open the archive {self.config.path}: {exc}")
+            self.lock.release()
+            raise CloseSpider("archive_failed") from None
+        self.crawler.stats.set_value("newscrawl/run_id", self.record.run_id)
+        logger.info("archiving into %s (run %s)", self.config.path, self.record.run_id)
+
+    def spider_closed(self, spider=None, reason: str = "finished"):
+        record = self.record
+        if record is None or self.archive is None:
+            if record is not None and record.status == "running":
+                record.status = "failed"
+            return
+        stats = self.crawler.stats
+        record.requests = stats.get_value("downloader/request_count", 0)
+        record.status, record.reason = self._ending(reason)
+        try:
+            self.archive.finish_run(
+                record.run_id,
+                requests=record.requests,
+                new_articles=record.results["new"],
+                updated_articles=record.results["updated"],
+                duplicate_articles=record.results["duplicate"],
+                failures=sum(record.failures.values()),
+                failures_by_kind=dict(record.failures),
+                status=record.status,
+                reason=record.reason or None,
+            )
+        except (sqlite3.Error, OSError) as exc:  # the disk that failed the crawl may fail this too
+            logger.error("the run could not be recorded as %s: %s", record.status, exc)
+        finally:
+            self.archive.close()
+            self.lock.release()
+
+    def _ending(self, reason: str) -> tuple[str, str]:
+        if self.fatal:
+            return "failed", self.fatal
+        if reason in _INTERRUPTED:
+            return "interrupted", "stopped by a signal (SIGTERM or Ctrl-C); the rest is left for the next run"
+        if reason == "closespider_timeout":
+            return "failed", (f"the run's deadline (CLOSESPIDER_TIMEOUT={self.config.deadline:g} s) passed; "
+                              "the rest is left for the next run")
+        if reason != "finished":
+            return "failed", self.crawler.stats.get_value("newscrawl/fatal") or f"closed: {reason}"
+        if self.record.failures:
+            return "failed", ""
+        return "ok", ""
+
+    # -- what the spider asks ---------------------------------------------------------------
+
+    def is_archived(self, url: str) -> bool:
+        return self.archive is not None and self.archive.is_archived(url)
+
+    def unresolved_failures(self) -> list[str]:
+        return self.archive.unresolved_failures(self.portal) if self.archive else []
+
+    def pending(self, kind: str) -> list[dict]:
+        return self.archive.pending(self.portal, kind) if self.archive else []
+
+    def urls_published_since(self, since: str) -> list[str]:
+        return self.archive.urls_published_since(self.portal, since) if self.archive else []
+
+    def discovered(self, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
+        """Persist pages to visit before the page that named them counts as done."""
+        self._write(self.archive.discovered, self.portal, entries, source, done)
+
+    # -- what the pipeline hands over --------------------------------------------------------
+
+    def save(self, article: Article) -> str | None:
+        """Archive ``article`` (one transaction); None when it could not be."""
+        done = (article.requested_url,) if article.requested_url else ()
+        try:
+            result = self._write(self.archive.save, article, done=done)
+        except BadData as exc:
+            self.fail(PageFailure(article.url, article.portal or self.portal, "validation", str(exc)))
+            return None
+        if result is None:
+            return None
+        self.record.results[result] += 1
+        self.crawler.stats.inc_value(f"newscrawl/articles/{result}")
+        self._write(self.archive.resolve_failure, article.url)
+        return result
+
+    def fail(self, failure: PageFailure) -> None:
+        self.record.failures[failure.kind] += 1
+        self.crawler.stats.inc_value(f"newscrawl/failures/{failure.kind}")
+        logger.warning("failure (%s) %s: %s", failure.kind, failure.url, failure.reason)
+        self._write(self.archive.record_failure, failure.url, self.portal, failure.kind, failure.reason,
+                    self.record.run_id)
+
+    def response_received(self, response, request, spider=None):
+        # A page that failed before and now answers is resolved; if its extraction fails
+        # again, the failure item that follows re-opens it.
+        if response.status == 200 and response.url in self._unresolved:
+            self._unresolved.discard(response.url)
+            self._write(self.archive.resolve_failure, response.url)
+
+    # -- a write that fails stops the crawl ---------------------------------------------------
+
+    def _write(self, method, *args, **kwargs):
+        if self.fatal or self.archive is None:
+            return None  # the crawl is stopping; the frontier keeps what was not written
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            self._stop_writing(f"writing to {self.config.path} failed: {exc}")
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_failed"))
+            return None
+
+    def _stop_writing(self, message: str) -> None:
+        self.fatal = message
+        self.crawler.stats.set_value("newscrawl/fatal", message)
+        logger.error("%s", message)
