@@ -40,18 +40,25 @@ def crawl(portal: str, arguments: dict[str, str], settings: dict[str, object]) -
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from newscrawl.storage import ArchiveStorage
     from newscrawl.viewcounts import MODES
 
-    CrawlPlan.from_arguments(**{k: v for k, v in arguments.items() if k != "base_url"})  # fail fast, one line
+    plan = CrawlPlan.from_arguments(**{k: v for k, v in arguments.items() if k != "base_url"})  # fail fast, one line
     project = get_project_settings()
     project.setdict(settings, priority="cmdline")
     if str(project.get("VIEW_COUNTS")).lower() not in MODES:
         raise ValueError(f"VIEW_COUNTS must be one of {', '.join(MODES)}, got {project.get('VIEW_COUNTS')!r}")
     process = CrawlerProcess(project)
     crawler = process.create_crawler(portal)
+    crawler.spidercls.portal.select_columns(plan.columns)  # an unknown column: one line, before any request
     process.crawl(crawler, **arguments)
     process.start()
+    return outcome_of(crawler)
+
+
+def outcome_of(crawler) -> RunOutcome:
+    """How the finished ``crawler``'s run went, from its storage extension's record."""
+    from newscrawl.storage import ArchiveStorage
+
     stats = crawler.stats.get_stats()
     try:
         storage = crawler.get_extension(ArchiveStorage)

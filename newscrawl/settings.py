@@ -3,6 +3,8 @@
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# `scrapy crawl` exits non-zero when the run failed (newscrawl/commands/crawl.py).
+COMMANDS_MODULE = "newscrawl.commands"
 
 # Where articles go; `-s ARCHIVE_PATH=...` or `newscrawl --db` choose another file.
 ARCHIVE_PATH = "archive/news.db"
@@ -62,7 +64,7 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 TELNETCONSOLE_ENABLED = False
 
 # The archive, its lock and the run record (newscrawl/storage.py).
-EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100}
+EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100, "newscrawl.logs.QuietRobotsErrors": 0}
 
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidatePipeline": 100,

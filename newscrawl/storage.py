@@ -66,6 +66,8 @@ class ArchiveStorage:
         self.record: RunRecord | None = None
         self.fatal: str | None = None  # why writing stopped, once it has
         self._unresolved: set[str] = set()
+        self._responses = 0
+        self._unreachable: str | None = None  # the first network failure's reason
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
@@ -142,6 +144,9 @@ class ArchiveStorage:
         if reason != "finished":
             return "failed", self.crawler.stats.get_value("newscrawl/fatal") or f"closed: {reason}"
         if self.record.failures:
+            if not self._responses and self._unreachable:
+                base = getattr(getattr(self.crawler.spider, "portal", None), "base_url", "the portal")
+                return "failed", f"cannot reach {base}: {self._unreachable}"
             return "failed", ""
         return "ok", ""
 
@@ -181,6 +186,8 @@ class ArchiveStorage:
         return result
 
     def fail(self, failure: PageFailure) -> None:
+        if failure.kind == "network" and self._unreachable is None:
+            self._unreachable = failure.reason
         self.record.failures[failure.kind] += 1
         self.crawler.stats.inc_value(f"newscrawl/failures/{failure.kind}")
         logger.warning("failure (%s) %s: %s", failure.kind, failure.url, failure.reason)
@@ -188,6 +195,7 @@ class ArchiveStorage:
                     self.record.run_id)
 
     def response_received(self, response, request, spider=None):
+        self._responses += 1
         # A page that failed before and now answers is resolved; if its extraction fails
         # again, the failure item that follows re-opens it.
         if response.status == 200 and response.url in self._unresolved:

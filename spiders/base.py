@@ -58,7 +58,7 @@ class PortalSpider(scrapy.Spider):
         self.plan = CrawlPlan.from_arguments(**plan_args)
         portal = type(self).portal
         self.portal = portal.with_base_url(base_url) if base_url else portal
-        self.columns = self._select_columns(self.plan.columns)
+        self.columns = self.portal.select_columns(self.plan.columns)
         self.allowed_domains = [self.portal.host]
         self.scheme = urlsplit(self.portal.base_url).scheme
         self.requested: set[str] = set()  # canonical article URLs asked for in this run
@@ -70,15 +70,6 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_list_pages = crawler.settings.getint("MAX_LIST_PAGES", 1000)
         return spider
-
-    def _select_columns(self, slugs: tuple[str, ...]) -> tuple[Column, ...]:
-        if not slugs:
-            return self.portal.columns
-        known = {c.slug: c for c in self.portal.columns}
-        unknown = [s for s in slugs if s not in known]
-        if unknown:
-            raise ValueError(f"unknown column(s) {', '.join(unknown)}; {self.name} has: {', '.join(known)}")
-        return tuple(known[s] for s in slugs)
 
     @property
     def storage(self) -> ArchiveStorage | None:
@@ -292,7 +283,7 @@ class PortalSpider(scrapy.Spider):
         elif failure.check(IgnoreRequest) and "redirect" in str(error).lower():
             kind, reason = "redirect", str(error)
         else:
-            kind, reason = "network", f"{type(error).__name__}: {error}"
+            kind, reason = "network", _network_reason(error)
         # The URL we asked for, not where its redirects ended.
         url = request.meta.get("redirect_urls", [request.url])[0]
         yield PageFailure(url, self.portal.name, kind, reason[:500])
@@ -321,6 +312,27 @@ class PortalSpider(scrapy.Spider):
         if key not in self._warned:
             self._warned.add(key)
             self.logger.warning(message, *args)
+
+
+_NETWORK_REASONS = {
+    "ConnectionRefusedError": "connection refused",
+    "DownloadConnectionRefusedError": "connection refused",
+    "TimeoutError": "timed out",
+    "DownloadTimeoutError": "timed out",
+    "TCPTimedOutError": "timed out",
+    "DNSLookupError": "host name not found",
+    "CannotResolveHostError": "host name not found",
+    "ConnectionLost": "connection lost",
+    "ResponseNeverReceived": "no response (connection closed)",
+}
+
+
+def _network_reason(error: BaseException) -> str:
+    """A network error as a person reads it: "connection refused", then Scrapy's own words."""
+    name = type(error).__name__
+    detail = str(error).splitlines()[0] if str(error) else ""
+    short = _NETWORK_REASONS.get(name)
+    return f"{short} ({name}: {detail})" if short else f"{name}: {detail}"
 
 
 def _too_large(error: BaseException) -> bool:

@@ -129,7 +129,8 @@ def test_pages_without_title_or_body_are_recorded_failures_and_the_crawl_goes_on
     site = Site(articles=40, seed=5, broken=True)
     db_path = tmp_path / "news.db"
     with serve(site) as base_url:
-        run_crawl(base_url, db_path)
+        done = run_crawl(base_url, db_path, failing=True)
+    assert "failed" in done.stderr.splitlines()[-1] and "validation 1" in done.stderr.splitlines()[-1]
     db = open_db(db_path)
     assert db["articles"].count == len(site.articles)
     failures = {r["url"].removeprefix(base_url): (r["kind"], r["reason"]) for r in db["failures"].rows}

@@ -124,7 +124,7 @@ def test_backfill_killed_with_sigkill_and_resumed_has_every_article_once(tmp_pat
     db = open_db(db_path)
     assert_every_article_once(db, site, base_url)
     statuses = [r["status"] for r in db["crawl_runs"].rows_where(order_by="id")]
-    assert statuses == ["running", "ok"]  # the killed run never finished: the record says so
+    assert statuses == ["killed", "ok"]  # the next run found the killed one's record unfinished
 
 
 def test_two_crawls_started_together_never_both_write(tmp_path):

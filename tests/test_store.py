@@ -119,3 +119,65 @@ def test_an_archive_from_an_older_release_upgrades_in_place(tmp_path):
     assert db["articles"].count == 1
     assert db.execute("select rowid from articles_fts where articles_fts match '西迁精神'").fetchall() == [(1,)]
     assert db["articles_fts_vocab"].exists()
+
+
+def test_an_article_is_written_whole_or_not_at_all(archive, monkeypatch):
+    """A failure after the article row (here: writing its page) leaves no trace of it."""
+    def broken(*args, **kwargs):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(archive, "_store_page", broken)
+    with pytest.raises(OSError):
+        archive.save(make_article())
+    for table in ("articles", "article_urls", "credits", "images", "articles_fts"):
+        assert archive.db.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
+
+
+def test_one_save_is_one_transaction(archive):
+    statements = []
+    archive.db.conn.set_trace_callback(statements.append)
+    archive.save(make_article())
+    archive.db.conn.set_trace_callback(None)
+    assert [s for s in statements if s.split()[0].upper() in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+
+
+def test_saving_an_article_takes_it_off_the_frontier(archive):
+    url = "https://news.xjtu.edu.cn/info/1002/1.htm"
+    related = "https://news.xjtu.edu.cn/info/1002/2.htm"
+    archive.discovered("xjtu", [{"url": url, "column": "今日交大"}, {"url": related}], source="list")
+    assert [r["url"] for r in archive.pending("xjtu", "article")] == [url, related]
+    archive.save(make_article(), done=("https://news.xjtu.edu.cn/info/1002/1.htm?from=list",))
+    assert [r["url"] for r in archive.pending("xjtu", "article")] == [related]
+
+
+def test_a_list_page_is_done_in_the_transaction_that_remembers_what_it_named(archive):
+    page1, page2 = "https://news.xjtu.edu.cn/index/jdyw.htm", "https://news.xjtu.edu.cn/index/jdyw/9.htm"
+    archive.discovered("xjtu", [{"url": page1, "kind": "list", "column": "jdyw", "page": 1}])
+    archive.discovered("xjtu", [{"url": page2, "kind": "list", "column": "jdyw", "page": 2}], source=page1, done=(page1,))
+    assert archive.pending("xjtu", "list") == [{"url": page2, "column": "jdyw", "page": 2}]
+
+
+def test_a_run_left_running_is_marked_killed_by_the_next(archive):
+    first = archive.start_run("xjtu", {})
+    second = archive.start_run("xjtu", {})
+    runs = {r["id"]: r["status"] for r in archive.db["crawl_runs"].rows}
+    assert runs == {first: "killed", second: "running"}
+
+
+def test_numbers_the_archive_cannot_hold_are_bad_data_not_a_crash(archive):
+    from archive.store import BadData
+
+    for count in (2**63, 10**30, -(2**63) - 1):
+        with pytest.raises(BadData):
+            archive.save(make_article(view_count=count))
+    assert archive.db["articles"].count == 0
+
+
+def test_an_archive_of_a_newer_schema_is_refused(tmp_path):
+    Archive(tmp_path / "a.db").close()
+    db = open_database(tmp_path / "a.db")
+    db["_sqlite_migrations"].insert({"migration_set": "newscrawl", "name": "m999_future", "applied_at": "2030-01-01"})
+    db.conn.commit()
+    db.conn.close()
+    with pytest.raises(ArchiveError, match="m999_future.*newer"):
+        open_database(tmp_path / "a.db")
