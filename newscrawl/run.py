@@ -44,6 +44,7 @@ def crawl(portal: str, arguments: dict[str, str], settings: dict[str, object]) -
 
     plan = CrawlPlan.from_arguments(**{k: v for k, v in arguments.items() if k != "base_url"})  # fail fast, one line
     project = get_project_settings()
+    project.set("ARCHIVE_ENABLED", True, priority="command")
     project.setdict(settings, priority="cmdline")
     if str(project.get("VIEW_COUNTS")).lower() not in MODES:
         raise ValueError(f"VIEW_COUNTS must be one of {', '.join(MODES)}, got {project.get('VIEW_COUNTS')!r}")

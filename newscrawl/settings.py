@@ -8,6 +8,9 @@ COMMANDS_MODULE = "newscrawl.commands"
 
 # Where articles go; `-s ARCHIVE_PATH=...` or `newscrawl --db` choose another file.
 ARCHIVE_PATH = "archive/news.db"
+# Only a crawl archives: `scrapy crawl` and `newscrawl crawl` set ARCHIVE_ENABLED (at
+# command priority, which a value here would override, so it is not set here); `scrapy
+# shell`, `fetch`, `parse`, `view` and `check` never open the archive or take its lock.
 # Seconds a crawl waits for another crawl to release the archive before giving up cleanly.
 ARCHIVE_LOCK_WAIT = 0
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from scrapy import signals
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, NotConfigured
 
 from archive.lock import ArchiveLock
 from archive.store import Archive, ArchiveError, BadData
@@ -74,6 +74,8 @@ class ArchiveStorage:
 
     @classmethod
     def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("ARCHIVE_ENABLED"):
+            raise NotConfigured("only a crawl archives (ARCHIVE_ENABLED)")
         return cls(crawler, StorageConfig.from_settings(crawler.settings))
 
     @property

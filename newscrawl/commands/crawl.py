@@ -1,4 +1,5 @@
-"""``scrapy crawl`` whose exit status tells how the run went, as ``newscrawl crawl`` does.
+"""``scrapy crawl``: the one Scrapy command that archives, and whose exit status tells how
+the run went, as ``newscrawl crawl`` does.
 
 Scrapy's own exits 0 whatever the spider met; a backfill driven by a script (or a
 person reading ``$?``) would take a failed or interrupted run for a good one."""
@@ -12,6 +13,8 @@ from newscrawl.run import outcome_of
 
 
 class Command(ScrapyCrawl):
+    default_settings = {**ScrapyCrawl.default_settings, "ARCHIVE_ENABLED": True}
+
     def _create_crawler(self, spidercls):
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
