@@ -24,6 +24,16 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 time.sleep(site.faults.hang_seconds)
                 self.close_connection = True
                 return
+            if status == "stream":  # a body made while it is sent (an iterable of bytes): no length, ends when the client goes
+                self.send_response(200)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for chunk in body:
+                    self.wfile.write(chunk)
+                self.close_connection = True
+                return
             if status == "truncate":  # no Content-Length, cut off: only the page itself can tell
                 self.send_response(200)
                 for key, value in headers.items():
