@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from newscrawl.extract import ExtractionError, extract, extract_listing
@@ -336,7 +336,12 @@ def _network_reason(error: BaseException) -> str:
 
 
 def _too_large(error: BaseException) -> bool:
+    """Did Scrapy give up on the response for its size? It says so in the message when the
+    size was announced; a body that grows past DOWNLOAD_MAXSIZE is cancelled without a word.
+    (A page cancelled by a stopping crawl reads as too large too; it is retried next run.)"""
     text = str(error).lower()
+    if isinstance(error, DownloadCancelledError) and not text:
+        return True
     return "maxsize" in text or "max size" in text or "larger than download" in text
 
 
