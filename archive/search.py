@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 from sqlite_utils import Database
 
-from archive.query import Filters, has_search_index
+from archive.query import MAX_INTEGER, Filters, QueryError, has_search_index
 from archive.store import ArchiveError
 
 # Trigram tokens: a term of fewer characters matches nothing in the index, so such terms
@@ -22,11 +22,11 @@ _TERM = re.compile(r'"([^"]*)"|(\S+)')
 def parse_query(query: str) -> list[str]:
     """Terms of a plain query: words separated by spaces, or "quoted phrases"; all must match."""
     if query.count('"') % 2:
-        raise ArchiveError(f"unbalanced quote in query {query!r}")
+        raise QueryError(f"unbalanced quote in query {query!r}")
     terms = [m[1] if m[1] is not None else m[2] for m in _TERM.finditer(query)]
     terms = [t for t in terms if t.strip()]
     if not terms:
-        raise ArchiveError("empty query")
+        raise QueryError("empty query")
     return list(dict.fromkeys(terms))
 
 
@@ -169,12 +169,12 @@ def search(
     else:
         columns, order = f"{base}, null, null", "a.published_at desc, a.id desc"
     columns += ", a.body_text"
-    sql, params = sel.sql(columns, order, limit)
+    sql, params = sel.sql(columns, order, min(limit, MAX_INTEGER))
     try:
         rows = db.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
         # Only a raw query can be malformed; say which part of the input was at fault.
-        raise ArchiveError(f"search query {query!r} rejected: {exc}") from exc
+        raise QueryError(f"search query {query!r} rejected: {exc}") from exc
     hits = []
     for row in rows:
         snip = make_snippet(row[1], row[8], terms)

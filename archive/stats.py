@@ -5,6 +5,7 @@ import json
 
 from sqlite_utils import Database
 
+from archive.query import MAX_INTEGER
 from archive.show import pad
 
 
@@ -22,7 +23,7 @@ def stats(db: Database, runs: int = 10) -> dict:
         """select id, portal, started_at, finished_at, status, requests, new_articles, updated_articles,
                   duplicate_articles, failures, failures_by_kind
            from crawl_runs order by started_at desc, id desc limit ?""",
-        [runs],
+        [min(runs, MAX_INTEGER)],
     )
     names = [d[0] for d in recent.description]
     crawl_runs = []

@@ -21,7 +21,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
     [
         (["show", "9999"], "no article with id 9999"),
         (["show", "https://news.xjtu.edu.cn/info/1002/404.htm"], "no article at https://news.xjtu.edu.cn/info/1002/404.htm"),
-        (["show", "天津"], "is neither an article id nor a URL"),
+        (["show", "天津"], "is neither an article id (12 or #12) nor a URL"),
         (["search", "科创", "--since", "2024-13"], "malformed date '2024-13'"),
         (["search", "科创", "--until", "yesterday"], "malformed date 'yesterday'"),
         (["search", '"天津科创'], "unbalanced quote in query"),
