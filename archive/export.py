@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import secrets
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from http import HTTPStatus
 from io import BytesIO
-from typing import BinaryIO, TextIO
+from pathlib import Path
+from typing import IO, BinaryIO, TextIO
 
 from sqlite_utils import Database
 
 from archive.query import Filters
 from archive.search import select
 from archive.show import load_article
+from archive.terminal import dumps
 
 FORMATS = ("jsonl", "csv", "warc")
 
@@ -26,6 +31,78 @@ CSV_COLUMNS = (
 # make a WARC reader decode it again. They are kept under this prefix (the pywb convention).
 WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 ORIGINAL_PREFIX = "X-Archive-Orig-"
+# Files beside the archive that SQLite and the crawl's lock keep: writing one is as bad.
+ARCHIVE_SIBLINGS = ("", "-wal", "-shm", "-journal", ".lock")
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(Exception):
+    """The export cannot be written where it was asked to be (exists, no such directory, disk full)."""
+
+
+class OutputIsArchive(ExportError):
+    """The output named is the archive being read, or one of its files."""
+
+
+def is_archive_file(output: Path, archive: Path) -> bool:
+    """Whether writing ``output`` would write the archive or a file SQLite keeps beside it,
+    under any name: the same path once links are resolved, or the same file (a hard link)."""
+    for suffix in ARCHIVE_SIBLINGS:
+        sibling = Path(f"{archive}{suffix}")
+        if output.resolve() == sibling.resolve():
+            return True
+        with suppress(OSError):
+            if os.path.samefile(output, sibling):
+                return True
+    return False
+
+
+@contextmanager
+def open_output(path: Path, archive: Path, mode: str, *, force: bool = False, **open_args) -> Iterator[IO]:
+    """``path`` opened for writing so that it appears whole or not at all.
+
+    The export goes to a temporary file beside ``path`` that is renamed into place once
+    complete, and removed when anything fails. Never the archive (``OutputIsArchive``);
+    never an existing file unless ``force``. A device or a pipe (``/dev/stdout``) is
+    written as it is: there is no file there to replace or to lose.
+    """
+    temporary = None
+    with _writing(path):
+        if is_archive_file(path, archive):
+            raise OutputIsArchive(f"{path} is the archive being exported (or one of its files): choose another file")
+        if path.is_dir():
+            raise ExportError(f"{path} is a directory: name a file in it")
+        if path.exists() and not path.is_file():
+            fp = open(path, mode, **open_args)
+        elif os.path.lexists(path) and not force:
+            raise ExportError(f"{path} exists: add --force to replace it")
+        else:
+            final = path.resolve()
+            temporary = final.with_name(f".{final.name}.{secrets.token_hex(4)}.part")
+            fp = open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), mode, **open_args)
+    try:
+        with _writing(path):
+            with fp:
+                yield fp
+                if temporary:
+                    fp.flush()
+                    os.fsync(fp.fileno())
+            if temporary:
+                os.replace(temporary, final)
+    finally:
+        if temporary:
+            with suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+
+@contextmanager
+def _writing(path: Path):
+    """An ``OSError`` while writing ``path`` as one ``ExportError`` naming it (not the temporary file)."""
+    try:
+        yield
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def selected_ids(db: Database, query: str | None = None, filters: Filters | None = None, *, raw: bool = False) -> list[int]:
@@ -38,14 +115,14 @@ def write_jsonl(db: Database, ids: Iterable[int], fp: TextIO) -> int:
     """One article a line, with everything ``newscrawl show --json`` prints."""
     count = 0
     for article_id in ids:
-        fp.write(json.dumps(load_article(db, article_id), ensure_ascii=False) + "\n")
+        fp.write(dumps(load_article(db, article_id)) + "\n")
         count += 1
     return count
 
 
 def csv_row(record: dict) -> dict:
     """An article flattened for a spreadsheet: lists joined by newlines, credits as 角色：名字."""
-    return {
+    row = {
         **{key: record[key] for key in CSV_COLUMNS if key in record and not isinstance(record[key], (list, dict))},
         "columns": "\n".join(c["column"] for c in record["columns"]),
         "credits": "\n".join(f"{role}：{'、'.join(names)}" for role, names in record["credits"].items()),
@@ -54,6 +131,15 @@ def csv_row(record: dict) -> dict:
         "attachments": "\n".join(f"{at['name']} {at['url']}".strip() for at in record["attachments"]),
         "urls": "\n".join(u["url"] for u in record["urls"]),
     }
+    return {key: neutralise_formula(value) for key, value in row.items()}
+
+
+def neutralise_formula(cell):
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(…)``), prefixed with a
+    single quote as OWASP recommends, so that it shows as the text it is."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
 
 
 def write_csv(db: Database, ids: Iterable[int], fp: TextIO) -> int:
@@ -75,9 +161,10 @@ def warc_date(stamp: str) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = True) -> int:
+def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = True, filename: str | None = None) -> int:
     """Every stored page of the articles as a WARC ``response`` record, dated when it was fetched.
 
+    ``filename`` is the name the ``warcinfo`` record gives the file (default: ``fp``'s).
     Returns the number of records written besides the leading ``warcinfo``.
     """
     from warcio.statusandheaders import StatusAndHeaders
@@ -85,7 +172,7 @@ def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = T
 
     writer = WARCWriter(fp, gzip=gzip)
     writer.write_record(
-        writer.create_warcinfo_record(getattr(fp, "name", "export.warc"), {"software": "newscrawl export", "format": "WARC File Format 1.0"})
+        writer.create_warcinfo_record(filename or getattr(fp, "name", "export.warc"), {"software": "newscrawl export", "format": "WARC File Format 1.0"})
     )
     count = 0
     for article_id in ids:
