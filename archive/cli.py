@@ -4,33 +4,101 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import socket
 import sqlite3
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
+from archive.query import QueryError, open_readonly, writable
+from archive.schema import NewerSchemaError
 from archive.store import ArchiveError
+from archive.terminal import dumps, printable
 
 DEFAULT_DB = "archive/news.db"
+MAX_PAGE_BYTES = 64 * 2**20  # a saved news page is well under this; /dev/zero is not
+INSTALL_DATASETTE = "pip install 'newscrawl[dev]'"
 
 
-def _readonly(path: str):
-    from archive.query import open_readonly
+def _one_line(exc: Exception) -> str:
+    """What went wrong, for a person, in one line."""
+    from archive.export import ExportError
 
-    return open_readonly(path)
+    if isinstance(exc, (ArchiveError, NewerSchemaError, ExportError)):
+        return str(exc)
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"the archive could not be read: {exc}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return f"internal error, {type(exc).__name__}: {exc} (`newscrawl --debug …` shows the traceback)"
+
+
+class _Command(click.Command):
+    """A command whose text arguments are text: a NUL or bytes that are not UTF-8 are a usage
+    error here, not a crash in SQLite or the terminal. (File names may be any bytes.)"""
+
+    def parse_args(self, ctx, args):
+        for arg in args:
+            if "\0" in arg:
+                raise click.UsageError(f"argument {arg!r} contains a NUL character", ctx=ctx)
+        rest = super().parse_args(ctx, args)
+        for param in self.params:
+            values = ctx.params.get(param.name)
+            for value in values if isinstance(values, tuple) else [values]:
+                if isinstance(value, str) and not isinstance(param.type, click.Path) and not _is_utf8(value):
+                    raise click.BadParameter(f"{value!r} is not UTF-8 text", ctx=ctx, param=param)
+        return rest
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # undecodable bytes of argv arrive as lone surrogates, which fail
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Group(click.Group):
-    """Errors a user can cause (unknown article, bad date, broken file) are one line, no traceback."""
+    """Every error is one line on stderr: exit 2 when the command line is wrong in itself
+    (an unknown option, a value out of range, an output that is the archive), 1 when the
+    files or the system say no (no archive there, disk full). ``--debug`` shows the
+    traceback of anything but a usage error."""
+
+    command_class = _Command
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except ArchiveError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except sqlite3.DatabaseError as exc:
-            raise click.ClickException(f"the archive could not be read: {exc}") from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click's own ways to end (--help, Ctrl-C), and a reader that has seen enough
+        except QueryError as exc:
+            raise click.UsageError(str(exc)) from exc
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(_one_line(exc)) from exc
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if not standalone_mode:
+                raise
+            message = " ".join(exc.format_message().split())  # click lists choices on lines of their own
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see {exc.ctx.command_path} --help)"
+            click.echo(printable(f"Error: {message}"), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            if not standalone_mode:
+                raise
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _progress(items, label: str):
@@ -40,12 +108,47 @@ def _progress(items, label: str):
     return contextlib.nullcontext(items)
 
 
+def _echo(text: str = "", **kwargs) -> None:
+    """Print text from the archive or the command line, which a terminal must not act on."""
+    click.echo(printable(text), **kwargs)
+
+
 def _echo_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(dumps(data, indent=2))
+
+
+def _whole_number(minimum: int, maximum: int | None = None) -> click.IntRange:
+    kind = click.IntRange(minimum, maximum)
+    kind.name = "whole number"  # click says "integer range", as if a range were wanted
+    return kind
+
+
+class _File(click.Path):
+    """A file name that is not empty (pathlib would read "" as ".", the current directory)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dir_okay=False, **kwargs)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value:
+            self.fail("an empty file name: give a file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _http_url(ctx, param, value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # a port beyond 65535 or not a number raises here
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a URL ({exc}): give the page's http(s) address", ctx=ctx, param=param)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL: give the page's address, e.g. https://news.xjtu.edu.cn/info/1002/1001.htm", ctx=ctx, param=param)
+    return value
 
 
 db_option = click.option(
-    "--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Archive file."
+    "--db", "db_path", default=DEFAULT_DB, show_default=True, type=_File(),
+    help="Archive file.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
@@ -69,13 +172,14 @@ def filter_options(func):
 
 @click.group(cls=_Group)
 @click.version_option(package_name="newscrawl")
-def cli():
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an error instead of one line.")
+def cli(debug: bool):
     """Crawl university news portals into a SQLite archive, and read the archive."""
 
 
 @cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--url", required=True, help="The URL the page was fetched from (links resolve against it).")
+@click.argument("file", type=_File(exists=True, path_type=Path))
+@click.option("--url", required=True, callback=_http_url, help="The URL the page was fetched from (links resolve against it).")
 @click.option("--portal", "portal_name", default=None, help="Portal profile to use (default: generic VSB rules).")
 def extract(file: Path, url: str, portal_name: str | None):
     """Print the article extracted from a saved page FILE, as JSON."""
@@ -88,38 +192,42 @@ def extract(file: Path, url: str, portal_name: str | None):
     if portal_name:
         known = portals()
         if portal_name not in known:
-            raise click.ClickException(f"unknown portal {portal_name!r}; known: {', '.join(sorted(known))}")
+            raise click.BadParameter(f"unknown portal {portal_name!r}; known: {', '.join(sorted(known))}", param_hint="'--portal'")
         portal = known[portal_name]
+    with file.open("rb") as fp:
+        page = fp.read(MAX_PAGE_BYTES + 1)  # a device or a pipe may never end
+    if len(page) > MAX_PAGE_BYTES:
+        raise click.ClickException(f"{file} is larger than {MAX_PAGE_BYTES >> 20} MiB: not a saved page")
     try:
-        article = extract_article(file.read_bytes(), url, portal)
+        article = extract_article(page, url, portal)
     except ExtractionError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+    _echo_json(article.to_dict())
 
 
 @cli.command()
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@db_option
 @click.option("--url", "show_url", default=None, help="Also print this article's fields.")
 def summary(db_path: str, show_url: str | None):
     """Articles per portal and column, failures, and optionally one article."""
-    db = _readonly(db_path)
+    db = open_readonly(db_path)
     total = db.execute("select count(*) from articles").fetchone()[0]
-    click.echo(f"{total} articles in {db_path}")
+    _echo(f"{total} articles in {db_path}")
     rows = db.execute(
         """select a.portal, c.column, count(*) from article_columns c join articles a on a.id = c.article_id
            group by a.portal, c.column order by a.portal, count(*) desc"""
     ).fetchall()
     for portal, column, count in rows:
-        click.echo(f"  {portal:<10} {column:<12} {count:>6}")
+        _echo(f"  {portal:<10} {column:<12} {count:>6}")
     urls = db.execute("select count(*) from article_urls").fetchone()[0]
     failures = db.execute("select count(*) from failures where resolved_at is null").fetchone()[0]
-    click.echo(f"{urls} URLs seen, {failures} unresolved failures")
+    _echo(f"{urls} URLs seen, {failures} unresolved failures")
     methods = db.execute(  # how each article's latest count was read
         """select v.method, count(*) from view_counts v
            join (select max(id) id from view_counts group by article_id) latest using (id) group by v.method"""
     ).fetchall()
     counted = sum(n for _, n in methods)
-    click.echo(f"{counted} of {total} articles have a view count" + "".join(f", {n} read {m}" for m, n in methods))
+    _echo(f"{counted} of {total} articles have a view count" + "".join(f", {n} read {m}" for m, n in methods))
     if show_url:
         row = db.execute(
             "select a.* from articles a join article_urls u on u.article_id = a.id where u.url = ?", [show_url]
@@ -129,10 +237,10 @@ def summary(db_path: str, show_url: str | None):
         cols = [d[0] for d in db.execute("select * from articles limit 0").description]
         article = dict(zip(cols, row))
         for key in ("title", "portal", "column", "source", "published_at", "view_count"):
-            click.echo(f"{key:>13}: {article[key]}")
-        click.echo(f"{'credits':>13}: {article['credits']}")
-        click.echo(f"{'images':>13}: {len(json.loads(article['images']))}")
-        click.echo(f"{'body_text':>13}: {article['body_text'][:120]}…")
+            _echo(f"{key:>13}: {article[key]}")
+        _echo(f"{'credits':>13}: {article['credits']}")
+        _echo(f"{'images':>13}: {len(json.loads(article['images']))}")
+        _echo(f"{'body_text':>13}: {article['body_text'][:120]}…")
 
 
 @cli.command()
@@ -181,7 +289,7 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
 @cli.command()
 @click.argument("query", required=False, default="")
 @filter_options
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="At most this many results.")
+@click.option("--limit", default=20, show_default=True, type=_whole_number(1), help="At most this many results.")
 @click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (AND, OR, NOT, NEAR, \"phrases\"), terms of 3+ characters.")
 @db_option
 @json_option
@@ -194,8 +302,8 @@ def search(query: str, filters, limit: int, raw: bool, db_path: str, as_json: bo
     from archive.search import search as run_search
 
     if not query.strip() and not any(vars(filters).values()):
-        raise click.ClickException("give a QUERY, a filter (--credit, --column, --since …), or both")
-    hits = run_search(_readonly(db_path), query, filters, limit=limit, raw=raw)
+        raise click.UsageError("give a QUERY, a filter (--credit, --column, --since …), or both")
+    hits = run_search(open_readonly(db_path), query, filters, limit=limit, raw=raw)
     if as_json:
         _echo_json([hit.to_dict() for hit in hits])
         return
@@ -203,9 +311,9 @@ def search(query: str, filters, limit: int, raw: bool, db_path: str, as_json: bo
         click.echo("no articles found", err=True)
     for hit in hits:
         date = (hit.published_at or "")[:10] or "undated"
-        click.echo(f"#{hit.id}  {date}  {hit.portal}/{hit.column}  {hit.title}")
-        click.echo(f"    {hit.snippet}")
-        click.echo(f"    {hit.url}")
+        _echo(f"#{hit.id}  {date}  {hit.portal}/{hit.column}  {hit.title}")
+        _echo(f"    {hit.snippet}")
+        _echo(f"    {hit.url}")
 
 
 @cli.command()
@@ -221,60 +329,67 @@ def show(article: str, db_path: str, as_json: bool):
     from archive.query import resolve_article
     from archive.show import load_article, render_article
 
-    db = _readonly(db_path)
+    db = open_readonly(db_path)
     record = load_article(db, resolve_article(db, article))
     if as_json:
         _echo_json(record)
     else:
-        click.echo(render_article(record), nl=False)
+        _echo(render_article(record), nl=False)
 
 
 @cli.command()
 @db_option
 @json_option
-@click.option("--runs", default=10, show_default=True, type=click.IntRange(0), help="How many recent crawl runs to list.")
+@click.option("--runs", default=10, show_default=True, type=_whole_number(0), help="How many recent crawl runs to list.")
 def stats(db_path: str, as_json: bool, runs: int):
     """Articles per portal, column and year; unresolved failures; the last crawl runs."""
     from archive.stats import render_stats, stats as collect
 
-    data = collect(_readonly(db_path), runs=runs)
+    data = collect(open_readonly(db_path), runs=runs)
     if as_json:
         _echo_json(data)
     else:
-        click.echo(render_stats(data), nl=False)
+        _echo(render_stats(data), nl=False)
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), required=True, help="Output format.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write (.warc.gz: compressed WARC).")
+@click.option("-o", "--output", required=True, type=_File(path_type=Path),
+              help="File to write (.warc.gz: compressed WARC); never the archive.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--query", default=None, help="Only articles matching this search query.")
 @click.option("--raw", is_flag=True, help="--query is FTS5 syntax.")
 @filter_options
 @db_option
-def export(fmt: str, output: Path, query: str | None, raw: bool, filters, db_path: str):
+def export(fmt: str, output: Path, force: bool, query: str | None, raw: bool, filters, db_path: str):
     """Write the selected articles (all by default) to a file.
 
     jsonl: one article a line, as `show --json`. csv: one row an article, for a
-    spreadsheet. warc: the pages as fetched (HTTP status, headers, date), for web
-    archive tools.
+    spreadsheet (a cell that would start a formula starts with '). warc: the pages as
+    fetched (HTTP status, headers, date), for web archive tools. The file appears when it
+    is complete; an existing one is replaced only with --force.
     """
     from archive import export as exporting
 
-    db = _readonly(db_path)
+    db = open_readonly(db_path)
     ids = exporting.selected_ids(db, query, filters, raw=raw)
     if fmt == "warc":
-        opened = output.open("wb")
+        mode, text = "wb", {}
     else:
-        opened = output.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
-    with opened as fp, _progress(ids, f"exporting {len(ids)} articles") as items:
-        if fmt == "jsonl":
-            count = exporting.write_jsonl(db, items, fp)
-        elif fmt == "csv":
-            count = exporting.write_csv(db, items, fp)
-        else:
-            count = exporting.write_warc(db, items, fp, gzip=output.name.endswith(".gz"))
+        mode, text = "w", {"encoding": "utf-8-sig" if fmt == "csv" else "utf-8", "newline": ""}
+    try:
+        with exporting.open_output(output, Path(db_path), mode, force=force, **text) as fp, \
+                _progress(ids, f"exporting {len(ids)} articles") as items:
+            if fmt == "jsonl":
+                count = exporting.write_jsonl(db, items, fp)
+            elif fmt == "csv":
+                count = exporting.write_csv(db, items, fp)
+            else:
+                count = exporting.write_warc(db, items, fp, gzip=output.name.endswith(".gz"), filename=output.name)
+    except exporting.OutputIsArchive as exc:
+        raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from exc
     noun = "pages" if fmt == "warc" else "articles"
-    click.echo(f"wrote {count} {noun} to {output}" + (f" (from {len(ids)} articles)" if fmt == "warc" else ""))
+    _echo(f"wrote {count} {noun} to {output}" + (f" (from {len(ids)} articles)" if fmt == "warc" else ""))
 
 
 @cli.command()
@@ -287,32 +402,32 @@ def reextract(portal: str | None, dry_run: bool, db_path: str):
     No network: the pages are the ones stored at crawl time. A changed title or body keeps
     the old version as a revision (see `show`).
     """
+    from archive.lock import ArchiveLock
     from archive.reextract import Reextraction, Report
     from archive.store import Archive
 
-    from archive.lock import ArchiveLock
-
-    if not Path(db_path).is_file():
-        raise ArchiveError(f"no archive at {db_path}")
+    open_readonly(db_path).conn.close()  # an archive of ours, not a file the migrations would make one
     lock = ArchiveLock(db_path)
     if not dry_run and not lock.acquire():
         raise click.ClickException(f"a crawl is writing {db_path}; run reextract when it has finished")
-    archive = Archive(db_path)
     report = Report()
     try:
-        job = Reextraction(archive, portal, dry_run=dry_run)
-        with _progress(job, f"re-extracting {len(job)} articles") as items:
-            changes = [job.run(article_id, url) for article_id, url in items]
+        archive = Archive(db_path)
+        try:
+            job = Reextraction(archive, portal, dry_run=dry_run)
+            with _progress(job, f"re-extracting {len(job)} articles") as items:
+                changes = [job.run(article_id, url) for article_id, url in items]
+        finally:
+            archive.close()
     finally:
-        archive.close()
         lock.release()
     for change in changes:
         report.add(change)
         if change.error:
-            click.echo(f"#{change.article_id} {change.url}: failed: {change.error}")
+            _echo(f"#{change.article_id} {change.url}: failed: {change.error}")
         elif change.fields:
             note = " (earlier text kept as a revision)" if change.revised else ""
-            click.echo(f"#{change.article_id} {change.url}: {', '.join(change.fields)}{note}")
+            _echo(f"#{change.article_id} {change.url}: {', '.join(change.fields)}{note}")
     verb = "would change" if dry_run else "changed"
     click.echo(
         f"{report.pages} pages re-read: {report.changed} articles {verb}, {report.revised} with new text, "
@@ -324,27 +439,43 @@ def reextract(portal: str | None, dry_run: bool, db_path: str):
 
 @cli.command()
 @db_option
-@click.option("--port", default=8001, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8001, show_default=True, type=_whole_number(1, 65535), help="Port on 127.0.0.1.")
 def datasette(db_path: str, port: int):
     """Browse and search the archive in Datasette, with titles and ready-made queries.
 
     The shipped metadata names the database `news`; this names it after your file.
+    Datasette reads the file read-only (immutable when you may not write it) and runs in
+    this process: when it ends, nothing is left serving.
     """
-    import subprocess
-    import tempfile
-
-    from archive.query import open_readonly
-
-    open_readonly(db_path).conn.close()  # a clear error for a missing or foreign file
-    metadata = metadata_for(Path(db_path))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as fp:
-        json.dump(metadata, fp, ensure_ascii=False)
-        fp.flush()
-        cmd = [sys.executable, "-m", "datasette", "serve", db_path, "-m", fp.name, "--host", "127.0.0.1", "--port", str(port)]
+    open_readonly(db_path).conn.close()  # a clear error for a missing, foreign or newer file
+    try:
+        import uvicorn  # noqa: F401  (Datasette's server)
+        from datasette.app import Datasette  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(f"Datasette is not installed: run {INSTALL_DATASETTE}") from exc
+    with socket.socket() as probe:  # uvicorn would say this in a dozen lines of log
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sys.exit(subprocess.call(cmd))
-        except KeyboardInterrupt:
-            sys.exit(0)
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; choose another --port") from exc
+    try:
+        serve_datasette(Path(db_path), port, immutable=not writable(db_path))
+    except KeyboardInterrupt:
+        pass
+
+
+def serve_datasette(db_path: Path, port: int, *, immutable: bool) -> None:
+    """Datasette on 127.0.0.1:``port`` in this process, until SIGINT or SIGTERM."""
+    import asyncio
+
+    import uvicorn
+    from datasette.app import Datasette
+
+    files = [str(db_path)]
+    ds = Datasette([] if immutable else files, immutables=files if immutable else [], metadata=metadata_for(db_path))
+    asyncio.run(ds.invoke_startup())
+    uvicorn.run(ds.app(), host="127.0.0.1", port=port, log_level="info", lifespan="on")
 
 
 def metadata_for(db_path: Path) -> dict:

@@ -1,6 +1,9 @@
-"""The archive opens in Datasette and the sqlite-utils CLI as it is, search included."""
+"""The archive opens in Datasette and the sqlite-utils CLI as it is, search included; and
+`newscrawl datasette` leaves nothing serving when it ends."""
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -12,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-METADATA = Path(__file__).resolve().parent.parent / "archive" / "datasette-metadata.json"
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = ROOT / "archive" / "datasette-metadata.json"
 BIN = Path(sys.executable).parent
 
 
@@ -27,31 +31,43 @@ def get_json(url: str):
         return json.loads(response.read())
 
 
-@pytest.fixture(scope="module")
-def datasette(news_db):
-    port = free_port()
+def start_datasette(db: Path, port: int, *, prefix: list[str] = ()) -> tuple[subprocess.Popen, str]:
+    """`newscrawl datasette` on ``db``, once it answers; ``prefix`` runs it as another user."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(news_db), "-m", str(METADATA), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [*prefix, sys.executable, "-m", "archive.cli", "datasette", "--db", str(db), "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
+    while True:
+        try:
+            get_json(base + "/-/versions.json")
+            return proc, base
+        except (urllib.error.URLError, ConnectionError):
+            if proc.poll() is not None:
+                pytest.fail(f"datasette exited: {proc.stderr.read().decode()}")
+            if time.monotonic() > deadline:
+                stop(proc)
+                pytest.fail("datasette did not answer within 60 s")
+            time.sleep(0.05)  # polling interval, not synchronisation
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        while True:
-            try:
-                get_json(base + "/-/versions.json")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None:
-                    pytest.fail(f"datasette exited: {proc.stderr.read().decode()}")
-                if time.monotonic() > deadline:
-                    pytest.fail("datasette did not answer within 60 s")
-                time.sleep(0.05)  # polling interval, not synchronisation
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def datasette(news_db):
+    proc, base = start_datasette(news_db, free_port())
+    try:
         yield base
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_datasette_search_finds_the_article(datasette):
@@ -84,3 +100,21 @@ def test_metadata_follows_the_archive_file_name(tmp_path):
     metadata = metadata_for(tmp_path / "demo.db")
     assert list(metadata["databases"]) == ["demo"]
     assert metadata["databases"]["demo"] == shipped["databases"]["news"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
+def test_nothing_serves_after_newscrawl_datasette_is_killed(news_db, signum):
+    psutil = pytest.importorskip("psutil")
+    port = free_port()
+    proc, _ = start_datasette(news_db, port)
+    try:
+        assert psutil.Process(proc.pid).children(recursive=True) == []  # Datasette runs in this process
+        os.kill(proc.pid, signum)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    assert b"Traceback" not in proc.stderr.read()

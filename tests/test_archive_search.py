@@ -132,7 +132,7 @@ def test_a_filter_alone_lists_its_articles(newscrawl):
 
 def test_nothing_to_search_for_is_a_clear_error(newscrawl):
     result = newscrawl("search")
-    assert result.exit_code == 1 and "give a QUERY" in result.output
+    assert result.exit_code == 2 and "give a QUERY" in result.output  # a usage error
 
 
 @pytest.mark.parametrize("term", ["强", "李强", "鼎", "春", "鼎春", "青", "青松"])
