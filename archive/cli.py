@@ -260,13 +260,14 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
     """Crawl PORTAL into the archive, for cron: one run at a time, quiet when all is well.
 
     Exit status 0 when the run went well (or another run holds the archive), 1 when pages
-    failed; then one summary line goes to stderr.
+    failed, the run was interrupted or could not write; then one summary line goes to
+    stderr. 2: the command line was wrong (an unknown portal or column, a bad date).
     """
     from newscrawl import run
     from spiders import portals
 
     if portal not in portals():
-        raise click.ClickException(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
+        raise click.UsageError(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
     arguments = {k: str(v) for k, v in dict(since=since, until=until, columns=columns, max_pages=max_pages,
                                             refresh_days=refresh_days, base_url=base_url).items() if v}
     if full:
@@ -275,14 +276,14 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep:
-            raise click.ClickException(f"-s needs NAME=VALUE, got {item!r}")
+            raise click.UsageError(f"-s needs NAME=VALUE, got {item!r}")
         settings[name] = value
     try:
         outcome = run.crawl(portal, arguments, settings)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # a bad argument or setting, found before any request
+        raise click.UsageError(str(exc)) from exc
     if outcome.exit_code or verbose:
-        click.echo(outcome.summary(), err=True)
+        _echo(outcome.summary(), err=True)
     sys.exit(outcome.exit_code)
 
 

@@ -219,4 +219,4 @@ class ArchiveStorage:
     def _stop_writing(self, message: str) -> None:
         self.fatal = message
         self.crawler.stats.set_value("newscrawl/fatal", message)
-        logger.error("%s", message)
+        logger.warning("%s", message)  # the run's summary line says it again, for cron

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import time
+
+import pytest
 
 from newscrawl.replica import Faults, Site, serve
 from newscrawl.replica.content import COLUMNS
@@ -240,3 +243,31 @@ def test_a_bad_view_counts_setting_is_a_one_line_error(tmp_path):
     done = subprocess.run(newscrawl_crawl_command("http://127.0.0.1:9", tmp_path / "x.db", "-s", "VIEW_COUNTS=sometimes"),
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode != 0 and "VIEW_COUNTS must be one of" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--columns", "nope"), "unknown column(s) nope; xjtu has: jdyw, zhxw, xsdt, mtjd"),
+    (("--max-pages", "²"), "max-pages"),
+    (("--since", "9999-99-99"), "since must be a date"),
+    (("-s", "NOVALUE"), "-s needs NAME=VALUE"),
+])
+def test_crawl_usage_errors_exit_2_with_one_line_and_no_archive(tmp_path, args, message):
+    done = subprocess.run(newscrawl_crawl_command("http://127.0.0.1:9", tmp_path / "x.db", *args),
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_portal_that_is_down_is_one_line_and_a_recorded_failure(tmp_path):
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        base_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    done = subprocess.run(newscrawl_crawl_command(base_url, tmp_path / "x.db", "-s", "RETRY_TIMES=0"),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert f"cannot reach {base_url}: connection refused" in done.stderr
+    db = open_db(tmp_path / "x.db")
+    assert {r["kind"] for r in db["failures"].rows} == {"network"}
+    assert next(db["crawl_runs"].rows)["status"] == "failed"
