@@ -19,7 +19,7 @@ from newscrawl.extract.fields import (
     meta,
 )
 from newscrawl.extract.generic import extract_fields, is_vsb
-from newscrawl.extract.page import decode_html
+from newscrawl.extract.page import decode_html, parse_html
 from newscrawl.extract.text import clean_html, normalise_line
 from newscrawl.items import Article
 from newscrawl.profile import GENERIC_VSB, Portal
@@ -33,7 +33,7 @@ def extract(body: bytes | str, url: str, portal: Portal = GENERIC_VSB, *, column
     text = decode_html(body)
     if not text.strip():
         raise ExtractionError("empty page")
-    sel = Selector(text=text)
+    sel = Selector(root=parse_html(text), type="html")
     # Without a portal's word for it, VSB rules apply only to pages that carry VSB's markers.
     use_vsb = portal is not GENERIC_VSB or is_vsb(text)
     root = _first(sel, portal.selector("article_root")) if use_vsb else None

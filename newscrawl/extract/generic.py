@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import re
 
-from lxml import html as lxml_html
-
 from newscrawl.extract.credits import merge_credits
 from newscrawl.extract.dates import find_date
 from newscrawl.extract.fields import ExtractionError, attachments, body_lines, head_lines, images, info_fields
+from newscrawl.extract.page import parse_html
 from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, normalise_line
 
 # What marks a page as VSB/博达 output, whatever its template looks like.
@@ -45,7 +44,7 @@ def extract_fields(text: str, url: str) -> dict:
     title is the heading that the page's <title> names; date, source and credits come from
     the lines between title and body, then from the body's last lines.
     """
-    doc = lxml_html.fromstring(text)
+    doc = parse_html(text)
     page_title, raw_meta_date, meta_source = _head_facts(doc)
     for el in list(doc.iter()):
         if el.getparent() is not None and (not isinstance(el.tag, str) or el.tag in SKIP_TAGS):

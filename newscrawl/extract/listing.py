@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from newscrawl.extract.dates import DATE_RE, find_date, parse_date
-from newscrawl.extract.page import decode_html
+from newscrawl.extract.page import decode_html, parse_html
 from newscrawl.extract.text import normalise_line, text_lines
 from newscrawl.profile import GENERIC_VSB, Portal
 from newscrawl.urls import canonical_url
@@ -48,7 +48,7 @@ def _link_title(a) -> str:
 
 def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -> Listing:
     """Article links in page order (each once) and the 下页 link, from a VSB list page."""
-    sel = Selector(text=decode_html(body))
+    sel = Selector(root=parse_html(decode_html(body)), type="html")
     pattern = re.compile(portal.article_pattern)
     listing = Listing()
     seen = set()
