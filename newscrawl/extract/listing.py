@@ -9,11 +9,12 @@ from parsel import Selector
 
 from newscrawl.extract.dates import DATE_RE, find_date, parse_date
 from newscrawl.extract.page import decode_html, parse_html
-from newscrawl.extract.text import normalise_line, text_lines
+from newscrawl.extract.text import join_url, normalise_line, text_lines
 from newscrawl.profile import GENERIC_VSB, Portal
 from newscrawl.urls import canonical_url
 
-_PAGER = re.compile(r"共\s*(\d+)\s*条.*?(\d+)\s*/\s*(\d+)")
+# Counts of at most nine digits: a longer run is no pager of a news column.
+_PAGER = re.compile(r"共\s*(\d{1,9})\s*条.*?(?<!\d)(\d{1,9})\s*/\s*(\d{1,9})(?!\d)")
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Listing:
     page: int | None = None  # k of "k/P" in the VSB pager
     pages: int | None = None
     total: int | None = None
+    skipped: int = 0  # links of the list whose address is no URL: left out, counted for the log
 
 
 def _link_title(a) -> str:
@@ -40,7 +42,7 @@ def _link_title(a) -> str:
     """
     lines = [line for line in text_lines(a.root) if not DATE_RE.fullmatch(line)]
     text = " ".join(lines)
-    full = normalise_line(a.attrib.get("title") or "")
+    full = normalise_line(a.root.get("title") or "")
     if full and (not text or (text.endswith(("...", "…")) and full.startswith(text.rstrip(".…")))):
         return full
     return text
@@ -54,9 +56,13 @@ def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -
     seen = set()
     for query in portal.selector("list_links"):
         for a in sel.css(query):
-            href = a.attrib.get("tppabs") or a.attrib.get("href") or ""
-            # content.jsp?…wbnewsid= is VSB's other address of /info/C/A.htm: one article.
-            absolute = canonical_url(urljoin(url, href.strip()))
+            href = a.root.get("tppabs") or a.root.get("href") or ""
+            try:
+                # content.jsp?…wbnewsid= is VSB's other address of /info/C/A.htm: one article.
+                absolute = canonical_url(urljoin(url, href.strip()))
+            except ValueError:  # a host or port no URL can have (http://[x/): this link only is lost
+                listing.skipped += 1
+                continue
             if not pattern.search(absolute.split("?", 1)[0]) or absolute in seen:
                 continue
             seen.add(absolute)
@@ -69,9 +75,9 @@ def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -
     for query in portal.selector("next_page"):
         a = sel.css(query)
         if a:
-            href = a[0].attrib.get("tppabs") or a[0].attrib.get("href")
+            href = a[0].root.get("tppabs") or a[0].root.get("href")
             if href:
-                listing.next_page = urljoin(url, href)
+                listing.next_page = join_url(url, href) or None
                 break
     m = _PAGER.search(sel.xpath("string(//body)").get("") or "")
     if m:

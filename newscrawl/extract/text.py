@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html as lxml_html
 
@@ -81,14 +81,34 @@ KEEP_TAGS = frozenset(
 )
 KEEP_ATTRS = {"a": ("href",), "img": ("src", "alt"), "td": ("colspan", "rowspan"), "th": ("colspan", "rowspan")}
 URL_ATTRS = ("tppabs", "orisrc", "src")
+WEB_SCHEMES = ("http", "https")
+LINK_SCHEMES = (*WEB_SCHEMES, "mailto")
 
 
-def original_url(el, attrs: tuple[str, ...], base_url: str) -> str:
-    """The element's URL, preferring attributes that keep the original over a mirror's rewrite."""
+def join_url(base_url: str, value: str) -> str:
+    """``value`` resolved against ``base_url``; "" when either is no URL (``http://[x/``, port 99999999)."""
+    try:
+        url = urljoin(base_url, value)
+        urlsplit(url).port  # reading the port is what rejects an out-of-range one
+    except ValueError:
+        return ""
+    return url
+
+
+def original_url(el, attrs: tuple[str, ...], base_url: str, schemes: tuple[str, ...] = WEB_SCHEMES) -> str:
+    """The element's URL, preferring attributes that keep the original over a mirror's rewrite.
+
+    A value that is no URL, or one of a scheme not in ``schemes`` (javascript:, data:), is
+    passed over for the next attribute: one bad address costs that address only.
+    """
     for attr in attrs:
         value = (el.get(attr) or "").strip()
-        if value and not value.startswith(("javascript:", "data:", "#")):
-            return urljoin(base_url, value)
+        if not value or value.startswith("#"):
+            continue
+        url = join_url(base_url, value)
+        # urlsplit drops the tabs and newlines browsers ignore ("java\tscript:") before the scheme is read.
+        if url and urlsplit(url).scheme.lower() in schemes:
+            return url
     return ""
 
 
@@ -108,13 +128,16 @@ def clean_html(root, base_url: str) -> str:
             el.drop_tree()
         elif tag == "img":
             src = original_url(el, URL_ATTRS, base_url)
+            if not src:
+                el.drop_tree()
+                continue
             alt = el.get("alt", "")
             el.attrib.clear()
             el.set("src", src)
             if alt:
                 el.set("alt", alt)
         elif tag == "a":
-            href = original_url(el, ("tppabs", "href"), base_url)
+            href = original_url(el, ("tppabs", "href"), base_url, LINK_SCHEMES)
             el.attrib.clear()
             if href:
                 el.set("href", href)
