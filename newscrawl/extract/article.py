@@ -29,7 +29,20 @@ __all__ = ["ExtractionError", "extract"]
 
 
 def extract(body: bytes | str, url: str, portal: Portal = GENERIC_VSB, *, column: str = "") -> Article:
-    """The article at ``url`` from its HTML; ``column`` is the listing's guess if the page has none."""
+    """The article at ``url`` from its HTML; ``column`` is the listing's guess if the page has none.
+
+    Raises ExtractionError, and nothing else, when the page yields no article: whatever
+    else a hostile page provokes is a failure of that page, recorded with the others.
+    """
+    try:
+        return _extract(body, url, portal, column)
+    except ExtractionError:
+        raise
+    except Exception as exc:
+        raise ExtractionError(f"unexpected {type(exc).__name__}: {exc}") from exc
+
+
+def _extract(body: bytes | str, url: str, portal: Portal, column: str) -> Article:
     text = decode_html(body)
     if not text.strip():
         raise ExtractionError("empty page")
