@@ -228,6 +228,10 @@ def m004_frontier(db: Database) -> None:
             "page": int,  # a list page's number in its column's walk
             "source": str,  # the page that named it
             "discovered_at": str,
+            # A list page's: when the walk of its column began. Articles archived since then
+            # (through related links, say) are new to that walk, so a resumed walk goes on
+            # past pages a killed run had reached some other way.
+            "walk_started_at": str,
         },
         pk="url",
     )

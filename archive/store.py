@@ -317,16 +317,17 @@ class Archive:
     # -- the frontier ------------------------------------------------------------------
 
     def discovered(self, portal: str, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
-        """Remember pages to visit (``url``, ``kind``, ``column``, ``page``) and forget the
-        pages in ``done`` (the page that named them, say), in one transaction."""
+        """Remember pages to visit (``url``, ``kind``, ``column``, ``page``,
+        ``walk_started_at``) and forget the pages in ``done`` (the page that named them,
+        say), in one transaction."""
         stamp = now()
         with self.db.atomic():
             self._finished(done)
             self.db.conn.executemany(
-                """insert or ignore into frontier (url, portal, kind, column, page, source, discovered_at)
-                   values (?, ?, ?, ?, ?, ?, ?)""",
-                [(e["url"], portal, e.get("kind", "article"), e.get("column", ""), e.get("page"), source, stamp)
-                 for e in entries],
+                """insert or ignore into frontier (url, portal, kind, column, page, source, discovered_at, walk_started_at)
+                   values (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(e["url"], portal, e.get("kind", "article"), e.get("column", ""), e.get("page"), source, stamp,
+                  e.get("walk_started_at")) for e in entries],
             )
 
     def finished(self, *urls: str) -> None:
@@ -340,9 +341,15 @@ class Archive:
     def pending(self, portal: str, kind: str) -> list[dict]:
         """The frontier of ``portal``: pages of ``kind`` discovered by earlier runs and not yet done."""
         return list(self.db.query(
-            "select url, column, page from frontier where portal = ? and kind = ? order by discovered_at, rowid",
+            "select url, column, page, walk_started_at from frontier where portal = ? and kind = ? "
+            "order by discovered_at, rowid",
             [portal, kind],
         ))
+
+    def archived_before(self, url: str, stamp: str) -> bool:
+        """Was ``url`` (canonical) first archived before ``stamp`` (ISO, UTC)?"""
+        row = self.db.execute("select first_seen_at from article_urls where url = ?", [url]).fetchone()
+        return row is not None and row[0] < stamp
 
 
 def _check_integers(article: Article) -> None:

@@ -7,7 +7,9 @@ hands it articles and failures. Both obtain it from the crawler
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -98,11 +100,13 @@ class ArchiveStorage:
         if self.lock.taken_over:
             logger.warning("archive lock: %s", self.lock.taken_over)
         try:
+            self._reserve()
             self.archive = Archive(self.config.path)
             self.record.run_id = self.archive.start_run(self.portal, getattr(spider, "arguments", {}))
             self._unresolved = set(self.archive.unresolved_failures(self.portal))
         except (ArchiveError, sqlite3.Error, OSError) as exc:
             self._stop_writing(f"cannot open the archive {self.config.path}: {exc}")
+            self._release_reserve()
             self.lock.release()
             raise CloseSpider("archive_failed") from None
         self.crawler.stats.set_value("newscrawl/run_id", self.record.run_id)
@@ -130,9 +134,11 @@ class ArchiveStorage:
                 reason=record.reason or None,
             )
         except (sqlite3.Error, OSError) as exc:  # the disk that failed the crawl may fail this too
-            logger.error("the run could not be recorded as %s: %s", record.status, exc)
+            record.reason = "; ".join(filter(None, [record.reason, f"the run could not be recorded in the archive: {exc}"]))
+            logger.warning("the run could not be recorded as %s: %s", record.status, exc)
         finally:
             self.archive.close()
+            self._release_reserve()
             self.lock.release()
 
     def _ending(self, reason: str) -> tuple[str, str]:
@@ -156,6 +162,9 @@ class ArchiveStorage:
 
     def is_archived(self, url: str) -> bool:
         return self.archive is not None and self.archive.is_archived(url)
+
+    def archived_before(self, url: str, stamp: str) -> bool:
+        return self.archive is not None and self.archive.archived_before(url, stamp)
 
     def unresolved_failures(self) -> list[str]:
         return self.archive.unresolved_failures(self.portal) if self.archive else []
@@ -213,8 +222,26 @@ class ArchiveStorage:
             return method(*args, **kwargs)
         except (sqlite3.Error, OSError) as exc:
             self._stop_writing(f"writing to {self.config.path} failed: {exc}")
+            self._release_reserve()  # room for the run's own record of how it ended
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_failed"))
             return None
+
+    # A full disk would also refuse the line that records the run as failed, and the next
+    # run would take it for killed: a little room is set aside beside the archive while a
+    # run holds it, and given back when a write fails.
+    _RESERVE = 1024 * 1024
+
+    @property
+    def _reserve_path(self) -> str:
+        return f"{self.config.path}.reserve"
+
+    def _reserve(self) -> None:
+        with open(self._reserve_path, "wb") as reserve:
+            reserve.write(bytes(self._RESERVE))
+
+    def _release_reserve(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._reserve_path)
 
     def _stop_writing(self, message: str) -> None:
         self.fatal = message

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -63,6 +64,7 @@ class PortalSpider(scrapy.Spider):
         self.scheme = urlsplit(self.portal.base_url).scheme
         self.requested: set[str] = set()  # canonical article URLs asked for in this run
         self.walked: set[str] = set()  # list pages asked for in this run: a 下页 cycle ends
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self._warned: set[str] = set()
 
     @classmethod
@@ -82,18 +84,26 @@ class PortalSpider(scrapy.Spider):
         storage = self.storage
         return storage is not None and storage.is_archived(url)
 
+    def archived_before(self, url: str, stamp: str) -> bool:
+        storage = self.storage
+        return storage is not None and storage.archived_before(url, stamp)
+
     async def start(self):
         storage = self.storage
         if storage is not None:
-            # What earlier runs discovered and did not finish (they were killed, say), then
-            # last run's failures: nothing discovered is ever forgotten.
+            # What earlier runs discovered and did not finish, then last run's failures:
+            # nothing discovered is ever forgotten.
             for entry in storage.pending("article"):
                 for request in self.article_request(entry["url"], entry["column"] or "", force=True):
                     yield request
+            # A column walk an earlier run began and did not end goes on from where it was,
+            # counting what was archived since it began as new (the pages before it were
+            # walked, and what they listed is in the frontier).
             for entry in storage.pending("list"):
                 column = next((c for c in self.columns if c.slug == entry["column"]), None)
                 if column is not None:
-                    yield self.list_request(entry["url"], column, entry["page"] or 1, resumed=True)
+                    since = entry["walk_started_at"] or self.started_at
+                    yield self.list_request(entry["url"], column, entry["page"] or 1, since)
             for url in storage.unresolved_failures():
                 if is_article_url(url, self.portal.article_pattern):
                     for request in self.article_request(url, force=True):
@@ -103,7 +113,7 @@ class PortalSpider(scrapy.Spider):
                 for request in self.article_request(url, force=True):
                     yield request
         for column in self.columns:
-            yield self.list_request(self.portal.url(column.path), column, 1)
+            yield self.list_request(self.portal.url(column.path), column, 1, self.started_at)
 
     def parse(self, response, **kwargs):
         """Scrapy's default callback (``scrapy parse``): an article page or a list page."""
@@ -111,19 +121,20 @@ class PortalSpider(scrapy.Spider):
             return self.parse_article(response, column="")
         column = next((c for c in self.columns if response.url.startswith(self.portal.url(c.path).removesuffix(".htm"))),
                       self.columns[0])
-        return self.parse_list(response, column=column, page=1)
+        return self.parse_list(response, column=column, page=1, since=self.started_at)
 
-    def list_request(self, url: str, column: Column, page: int, *, resumed: bool = False) -> scrapy.Request:
+    def list_request(self, url: str, column: Column, page: int, since: str) -> scrapy.Request:
+        """A list page of ``column``'s walk that began at ``since`` (ISO time)."""
         self.walked.add(canonical_url(url, scheme=self.scheme))
         return scrapy.Request(
             url,
             callback=self.parse_list,
             errback=self.on_error,
-            cb_kwargs={"column": column, "page": page, "resumed": resumed},
+            cb_kwargs={"column": column, "page": page, "since": since},
             dont_filter=True,  # see article_request
         )
 
-    def parse_list(self, response, column: Column, page: int, resumed: bool = False):
+    def parse_list(self, response, column: Column, page: int, since: str):
         listing = extract_listing(response.body, response.url, self.portal)
         self._count_bad_links(getattr(listing, "skipped", 0), response.url)
         if not listing.articles:
@@ -134,22 +145,24 @@ class PortalSpider(scrapy.Spider):
             if not self.plan.wants(listed.published_at):
                 continue
             canonical = canonical_url(listed.url, scheme=self.scheme)
-            # New means not archived before this run: an article this run already fetched
-            # (through a related link, say) is new too, and so may the pages behind it be.
-            if canonical in self.requested or not self.is_archived(canonical):
+            # New means not archived before this walk began: an article fetched since
+            # (through a related link, in this run or a killed one) is new too, and so may
+            # the pages behind it be.
+            if not self.archived_before(canonical, since):
                 new += 1
             requests.extend(self.article_request(listed.url, column.name))
-        following = self._next_list_page(response, listing, column, page, new or resumed)
+        following = self._next_list_page(response, listing, column, page, since, new)
         # The articles and the next page are remembered before this page counts as done.
         entries = [{"url": r.url, "kind": "article", "column": column.name} for r in requests]
         if following is not None:
-            entries.append({"url": following.url, "kind": "list", "column": column.slug, "page": page + 1})
+            entries.append({"url": following.url, "kind": "list", "column": column.slug, "page": page + 1,
+                            "walk_started_at": since})
         self._discovered(entries, source=response.url, done=(canonical_url(response.url, scheme=self.scheme),))
         yield from requests
         if following is not None:
             yield following
 
-    def _next_list_page(self, response, listing, column: Column, page: int, walk_on) -> scrapy.Request | None:
+    def _next_list_page(self, response, listing, column: Column, page: int, since: str, walk_on) -> scrapy.Request | None:
         if not listing.next_page:
             return None
         if self.plan.max_pages is not None and page >= self.plan.max_pages:
@@ -173,11 +186,11 @@ class PortalSpider(scrapy.Spider):
             self._count_offsite(url)
             return None
         if canonical_url(url, scheme=self.scheme) in self.walked:
-            self._warn_once(f"cycle:{column.slug}", "column %s: list page %s links back to %s; stopping the walk",
-                            column.slug, response.url, url)
-            self.crawler.stats.inc_value("newscrawl/list_pages/cycles")
+            # A 下页 cycle, or the page a resumed walk took up: either way, walked once.
+            self.logger.info("column %s: %s leads to %s, already walked in this run", column.slug, response.url, url)
+            self.crawler.stats.inc_value("newscrawl/list_pages/walked_twice")
             return None
-        return self.list_request(url, column, page + 1)
+        return self.list_request(url, column, page + 1, since)
 
     def article_request(self, url: str, column: str = "", *, force: bool = False):
         """A request for the article at ``url`` unless this run already asked for it, the

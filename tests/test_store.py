@@ -154,7 +154,7 @@ def test_a_list_page_is_done_in_the_transaction_that_remembers_what_it_named(arc
     page1, page2 = "https://news.xjtu.edu.cn/index/jdyw.htm", "https://news.xjtu.edu.cn/index/jdyw/9.htm"
     archive.discovered("xjtu", [{"url": page1, "kind": "list", "column": "jdyw", "page": 1}])
     archive.discovered("xjtu", [{"url": page2, "kind": "list", "column": "jdyw", "page": 2}], source=page1, done=(page1,))
-    assert archive.pending("xjtu", "list") == [{"url": page2, "column": "jdyw", "page": 2}]
+    assert archive.pending("xjtu", "list") == [{"url": page2, "column": "jdyw", "page": 2, "walk_started_at": None}]
 
 
 def test_a_run_left_running_is_marked_killed_by_the_next(archive):
