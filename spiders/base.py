@@ -136,7 +136,7 @@ class PortalSpider(scrapy.Spider):
 
     def parse_list(self, response, column: Column, page: int, since: str):
         listing = extract_listing(response.body, response.url, self.portal)
-        self._count_bad_links(getattr(listing, "skipped", 0), response.url)
+        self._count_bad_links(listing.skipped, response.url)
         if not listing.articles:
             yield PageFailure(response.url, self.portal.name, "extraction", "list page without article links")
             return
