@@ -5,6 +5,7 @@ import os
 import re
 import sqlite3
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,6 @@ from sqlite_utils import Database
 
 from archive.schema import NewerSchemaError, refuse_newer
 from archive.store import ArchiveError
-from newscrawl.urls import canonical_url
 
 
 class QueryError(ArchiveError):
@@ -94,8 +94,9 @@ def has_search_index(db: Database) -> bool:
 MAX_INTEGER = 2**63 - 1  # SQLite's largest: no id is larger, and a larger LIMIT cannot be bound
 
 
-def resolve_article(db: Database, url_or_id: str) -> int:
-    """The id of the article an id or any URL form of it names (http/https, index.htm, query…)."""
+def resolve_article(db: Database, url_or_id: str, url_forms: Iterable[str] = ()) -> int:
+    """The id of the article an id or a URL names; ``url_forms`` are other forms of that URL
+    to try (http/https, index.htm, query…: the crawler's canonical forms)."""
     key = url_or_id.strip()
     if key.lstrip("#").isdecimal():  # what int() reads: ٣ is 3, ² is no number
         article_id = int(key.lstrip("#"))
@@ -104,13 +105,7 @@ def resolve_article(db: Database, url_or_id: str) -> int:
         raise ArchiveError(f"no article with id {article_id}")
     if "://" not in key:
         raise QueryError(f"{key!r} is neither an article id (12 or #12) nor a URL")
-    candidates = [key]
-    for scheme in (None, "https", "http"):
-        try:
-            candidates.append(canonical_url(key, scheme=scheme))
-        except ValueError:
-            pass
-    for url in dict.fromkeys(candidates):
+    for url in dict.fromkeys([key, *url_forms]):
         row = db.execute(
             """select article_id from article_urls where url = ?
                union all select id from articles where canonical_url = ? limit 1""",

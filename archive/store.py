@@ -8,14 +8,40 @@ import sqlite3
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 from sqlite_utils import Database
 
 from archive.schema import NewerSchemaError, migrations, refuse_newer
-from newscrawl.items import Article
 
 # SQLite's INTEGER: a larger number cannot be stored, so it is refused as bad data.
 SQLITE_INT_RANGE = range(-(2**63), 2**63)
+
+
+class Article(Protocol):
+    """What the archive reads of an article: the crawler's item (`newscrawl.items.Article`)
+    is one. Storage knows the shape, not the crawler."""
+
+    url: str
+    portal: str
+    column: str
+    title: str
+    source: str
+    published_at: str | None
+    published_raw: str
+    body_text: str
+    body_html: str
+    images: list  # of objects with url and caption
+    attachments: list  # of objects with url and name
+    credits: dict[str, list[str]]
+    related: list[str]
+    view_count: int | None
+    view_count_method: str | None
+    extraction: str
+    fetched_at: str | None
+    raw_html: bytes | None  # the page as fetched, stored compressed when given
+    http_status: int | None
+    http_headers: dict | None
 
 
 class ArchiveError(Exception):

@@ -23,7 +23,7 @@ from newscrawl.extract.credits import parse_credits  # noqa: E402
 from newscrawl.extract.dates import parse_date  # noqa: E402
 from newscrawl.extract.page import decode_html  # noqa: E402
 from newscrawl.profile import GENERIC_VSB  # noqa: E402
-from spiders import portals  # noqa: E402
+from newscrawl.portals import portals  # noqa: E402
 
 REAL = ROOT / "tests" / "fixtures" / "real"
 FIELDS = ("title", "source", "published_at", "published_day", "column", "credits", "body_text")

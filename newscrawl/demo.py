@@ -30,7 +30,7 @@ def crawl_command(base_url: str, db: Path, *extra: str, spider: str = "xjtu") ->
 def cron_command(base_url: str, db: Path, *extra: str, portal: str = "xjtu") -> list[str]:
     """The `newscrawl crawl` command line (as cron runs it) for the replica at ``base_url``;
     quiet, like cron's, so LOG_LEVEL is left to the command."""
-    cmd = [sys.executable, "-m", "archive.cli", "crawl", portal, "--db", str(db), "--base-url", base_url]
+    cmd = [sys.executable, "-m", "newscrawl.cli", "crawl", portal, "--db", str(db), "--base-url", base_url]
     for key, value in LOCAL_OVERRIDES.items():
         if key != "LOG_LEVEL":
             cmd += ["-s", f"{key}={value}"]
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             return done.returncode
         print()
         return subprocess.run(
-            [sys.executable, "-m", "archive.cli", "summary", "--db", str(args.db), "--url", base_url + SEED_PATH],
+            [sys.executable, "-m", "newscrawl.cli", "summary", "--db", str(args.db), "--url", base_url + SEED_PATH],
             cwd=root,
         ).returncode
 

@@ -65,6 +65,8 @@ CONCURRENT_ITEMS = 4
 # method, i.e. for nearly every response; our callbacks return no values.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 starts a remote-control server on every crawl; a cron crawl wants none.
+REMOTE_CONTROL_ENABLED = False
 
 # The archive, its lock and the run record (newscrawl/storage.py).
 EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100, "newscrawl.logs.QuietRobotsErrors": 0}

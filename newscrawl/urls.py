@@ -37,6 +37,17 @@ def canonical_url(url: str, scheme: str | None = None) -> str:
     return urlunsplit(((scheme or parts.scheme).lower(), netloc, path, query, ""))
 
 
+def url_forms(url: str) -> list[str]:
+    """The forms the archive may hold ``url`` under: canonical, as https and as http."""
+    forms = []
+    for scheme in (None, "https", "http"):
+        try:
+            forms.append(canonical_url(url, scheme=scheme))
+        except ValueError:
+            pass
+    return forms
+
+
 def is_article_url(url: str, pattern: str) -> bool:
     return re.search(pattern, urlsplit(canonical_url(url)).path) is not None
 

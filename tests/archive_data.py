@@ -9,7 +9,7 @@ from newscrawl.extract import extract
 from newscrawl.items import Article
 from newscrawl.pipelines import NormalisePipeline
 from newscrawl.profile import GENERIC_VSB
-from spiders import portals
+from newscrawl.portals import portals
 
 BASE = "https://news.xjtu.edu.cn"
 HEADERS = {"Content-Type": "text/html; charset=UTF-8", "Server": "VWebServer", "Content-Encoding": "gzip", "X-Frame-Options": "SAMEORIGIN"}

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from archive.cli import cli
+from newscrawl.cli import cli
 from newscrawl.demo import crawl_command, cron_command
 from newscrawl.replica import Site, serve
 from tests.archive_data import build_archive

@@ -34,7 +34,7 @@ def get_json(url: str):
 def start_datasette(db: Path, port: int, *, prefix: list[str] = ()) -> tuple[subprocess.Popen, str]:
     """`newscrawl datasette` on ``db``, once it answers; ``prefix`` runs it as another user."""
     proc = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "archive.cli", "datasette", "--db", str(db), "--port", str(port)],
+        [*prefix, sys.executable, "-m", "newscrawl.cli", "datasette", "--db", str(db), "--port", str(port)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -94,7 +94,7 @@ def test_sqlite_utils_cli_searches_with_no_extra_steps(news_db):
 
 
 def test_metadata_follows_the_archive_file_name(tmp_path):
-    from archive.cli import metadata_for
+    from newscrawl.cli import metadata_for
 
     shipped = json.loads(METADATA.read_text(encoding="utf-8"))
     metadata = metadata_for(tmp_path / "demo.db")

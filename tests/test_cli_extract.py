@@ -5,7 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from archive.cli import cli
+from newscrawl.cli import cli
 from newscrawl.replica import SEED, Site
 
 URL = "https://news.xjtu.edu.cn/info/1002/213245.htm"

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-import archive.cli
-from archive.cli import cli
+import newscrawl.cli
+from newscrawl.cli import cli
 from archive.terminal import printable
 from newscrawl.replica import SEED, Site
 
@@ -192,7 +192,7 @@ def files(news_db, tmp_path_factory):
 def served(monkeypatch):
     """`newscrawl datasette` up to the point of serving: what it would serve is recorded."""
     calls = []
-    monkeypatch.setattr(archive.cli, "serve_datasette", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(newscrawl.cli, "serve_datasette", lambda *args, **kwargs: calls.append((args, kwargs)))
     return calls
 
 
@@ -255,7 +255,7 @@ def test_every_command_meets_every_kind_of_hostile_value():
 
 
 def run(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archive.cli", *args], cwd=ROOT, capture_output=True, timeout=60, **kwargs)
+    return subprocess.run([sys.executable, "-m", "newscrawl.cli", *args], cwd=ROOT, capture_output=True, timeout=60, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -296,7 +296,7 @@ def test_an_archive_named_in_bytes_that_are_not_utf8_opens(news_db, tmp_path):
 
 def test_datasette_missing_names_the_install_command(news_db):
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.modules['datasette'] = None\nfrom archive.cli import main; main()",
+        [sys.executable, "-c", "import sys; sys.modules['datasette'] = None\nfrom newscrawl.cli import main; main()",
          "datasette", "--db", str(news_db)],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )

@@ -17,7 +17,7 @@ from scrapy.http import HtmlResponse
 
 from newscrawl.extract import extract, extract_listing
 from newscrawl.profile import GENERIC_VSB
-from spiders import portals
+from newscrawl.portals import portals
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 ARTICLE_FIELDS = ("title", "source", "published_at", "column", "credits", "body_text", "images", "attachments")

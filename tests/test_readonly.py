@@ -115,7 +115,7 @@ def test_read_commands_read_a_read_only_archive(readonly_archive, command):
     db, out, prefix = readonly_archive
     before = (sha256(db), sorted(p.name for p in db.parent.iterdir()))
     done = subprocess.run(
-        [*prefix, sys.executable, "-m", "archive.cli", *[a.replace("{out}", str(out)) for a in command], "--db", str(db)],
+        [*prefix, sys.executable, "-m", "newscrawl.cli", *[a.replace("{out}", str(out)) for a in command], "--db", str(db)],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr

@@ -54,7 +54,7 @@ class Reextraction:
     """
 
     def __init__(self, archive: Archive, portal: str | None = None, *, dry_run: bool = False):
-        from spiders import portals
+        from newscrawl.portals import portals
 
         self.archive = archive
         self.dry_run = dry_run

@@ -186,7 +186,7 @@ def extract(file: Path, url: str, portal_name: str | None):
     from newscrawl.extract import ExtractionError
     from newscrawl.extract import extract as extract_article
     from newscrawl.profile import GENERIC_VSB
-    from spiders import portals
+    from newscrawl.portals import portals
 
     portal = GENERIC_VSB
     if portal_name:
@@ -264,7 +264,7 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
     stderr. 2: the command line was wrong (an unknown portal or column, a bad date).
     """
     from newscrawl import run
-    from spiders import portals
+    from newscrawl.portals import portals
 
     if portal not in portals():
         raise click.UsageError(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
@@ -328,10 +328,11 @@ def show(article: str, db_path: str, as_json: bool):
     in any form (http or https, with index.htm or a query string).
     """
     from archive.query import resolve_article
+    from newscrawl.urls import url_forms
     from archive.show import load_article, render_article
 
     db = open_readonly(db_path)
-    record = load_article(db, resolve_article(db, article))
+    record = load_article(db, resolve_article(db, article, url_forms(article)))
     if as_json:
         _echo_json(record)
     else:
@@ -404,7 +405,7 @@ def reextract(portal: str | None, dry_run: bool, db_path: str):
     the old version as a revision (see `show`).
     """
     from archive.lock import ArchiveLock
-    from archive.reextract import Reextraction, Report
+    from newscrawl.reextract import Reextraction, Report
     from archive.store import Archive
 
     open_readonly(db_path).conn.close()  # an archive of ours, not a file the migrations would make one
