@@ -1,10 +1,12 @@
 """View counts end to end: real crawls with real Chromium against the bundled portal."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from newscrawl.replica import Faults, Site, serve
-from tests.conftest import open_db, run_crawl
+from tests.conftest import newscrawl_crawl, open_db, run_crawl
 
 DYNCLICKS_JS = "/system/resource/js/dynclicks.js"  # loaded only by a browser rendering an article
 
@@ -86,7 +88,7 @@ def test_a_hung_page_costs_one_retry_and_a_page_that_never_renders_is_a_failure(
     site.faults = Faults(hang_seconds=8, hang_paths={counter.format(hung.clickid): 1, counter.format(dead.clickid): 2})
     db_path = tmp_path / "news.db"
     with serve(site) as base_url:
-        run_crawl(base_url, db_path, "-s", "VIEW_COUNTS=browser", "-s", "VIEW_COUNTS_RENDER_TIMEOUT=2")
+        run_crawl(base_url, db_path, "-s", "VIEW_COUNTS=browser", "-s", "VIEW_COUNTS_RENDER_TIMEOUT=2", failing=True)
     db = open_db(db_path)
     assert site.requests[counter.format(hung.clickid)] == 2 and site.requests[counter.format(dead.clickid)] == 2
     assert _latest(db, base_url, hung.path) == site.view_count(hung)
@@ -100,7 +102,7 @@ def test_a_hung_page_costs_one_retry_and_a_page_that_never_renders_is_a_failure(
 def test_summary_says_how_many_articles_have_a_count_and_how_it_was_read(crawls):
     from click.testing import CliRunner
 
-    from archive.cli import cli
+    from newscrawl.cli import cli
 
     n = len(crawls["site"].articles)
     out = CliRunner().invoke(cli, ["summary", "--db", crawls["browser"].conn.execute("pragma database_list").fetchone()[2]]).output
@@ -118,3 +120,38 @@ def test_auto_falls_back_to_the_browser_when_plain_requests_read_another_count(t
     by_path = {a.path: a for a in site.articles}
     for path, observed in readings.items():
         assert observed and all(reading == (site.view_count(by_path[path]), "browser") for reading in observed), path
+
+
+NO_CHROMIUM = "PLAYWRIGHT_LAUNCH_OPTIONS=" + json.dumps({"executable_path": "/nonexistent/chromium", "headless": True})
+
+
+def test_auto_without_chromium_reads_every_count_through_vsbs_counter(tmp_path):
+    site = Site(articles=20, seed=3)
+    db_path = tmp_path / "news.db"
+    with serve(site) as base_url:
+        done = run_crawl(base_url, db_path, "-s", "VIEW_COUNTS=auto", "-s", NO_CHROMIUM)  # LOG_LEVEL WARNING
+    said = [line for line in done.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert len(said) == 1 and said[0].endswith(
+        "view counts: no Chromium at /nonexistent/chromium; reading counts through VSB's counter directly "
+        "(install it: apt-get install chromium)"
+    ), said
+    db = open_db(db_path)
+    by_path = {a.path: a for a in site.articles}
+    for path, observed in _readings(db, base_url, site).items():
+        assert observed and all(reading == (site.view_count(by_path[path]), "direct") for reading in observed), path
+    assert db["failures"].count == 0
+    assert DYNCLICKS_JS not in site.requests  # nothing was rendered
+
+
+def test_browser_without_chromium_fails_the_run_at_once_with_one_line(tmp_path):
+    site = Site(articles=20, seed=3)
+    db_path = tmp_path / "news.db"
+    with serve(site) as base_url:
+        done = newscrawl_crawl(base_url, db_path, "-s", "VIEW_COUNTS=browser", "-s", NO_CHROMIUM)
+    assert done.returncode != 0
+    message = "VIEW_COUNTS=browser, but no Chromium at /nonexistent/chromium (install it: apt-get install chromium)"
+    logged = [line for line in done.stderr.splitlines() if "[newscrawl" in line or "[scrapy" in line]
+    assert len(logged) == 1 and logged[0].endswith(message), done.stderr
+    assert message in done.stderr.splitlines()[-1]  # the run's summary line says it too
+    assert not [p for p in site.requests if p.startswith(("/info/", "/index"))]  # stopped before crawling
+    assert [r["status"] for r in open_db(db_path)["crawl_runs"].rows] == ["failed"]
