@@ -314,9 +314,15 @@ class Archive:
                 [url, portal, kind, reason, stamp, stamp, run_id],
             )
 
-    def resolve_failure(self, url: str) -> None:
+    def resolve_failure(self, url: str, run_id: int | None = None) -> None:
+        """The page at ``url`` is fine now. With ``run_id``: a failure recorded by that same
+        run stands (its article was stored without its view count, say)."""
         with self.db.atomic():
-            self.db.execute("update failures set resolved_at = ? where url = ? and resolved_at is null", [now(), url])
+            self.db.execute(
+                "update failures set resolved_at = ? where url = ? and resolved_at is null"
+                " and (? is null or run_id is not ?)",
+                [now(), url, run_id, run_id],
+            )
 
     def unresolved_failures(self, portal: str) -> list[str]:
         return [r[0] for r in self.db.execute("select url from failures where portal = ? and resolved_at is null", [portal])]

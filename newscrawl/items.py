@@ -1,7 +1,7 @@
 """The article item and its parts: what extraction produces and the pipelines store."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass
@@ -43,19 +43,22 @@ class Article:
     counter: dict | None = None
     extraction: str = "vsb"  # "vsb" or "generic": which rules produced the fields
     fetched_at: str | None = None
-    # Pipeline-only data, never part of the article's identity.
+    # Pipeline-only data (_PIPELINE_ONLY), never part of the article's identity nor exported.
     raw_html: bytes | None = field(default=None, repr=False)
     http_status: int | None = None
     http_headers: dict | None = field(default=None, repr=False)
     requested_url: str | None = None  # the URL asked for, before redirects: its frontier row goes with it
-    columns_seen: list[str] = field(default_factory=list)
 
-    def to_dict(self, with_raw: bool = False) -> dict:
+    def to_dict(self) -> dict:
+        """The article as data (what feed exports and ``newscrawl extract`` write)."""
         data = asdict(self)
-        if not with_raw:
-            for key in ("raw_html", "http_headers", "http_status", "requested_url", "columns_seen"):
-                data.pop(key)
-        return data
+        return {key: data[key] for key in EXPORTED_FIELDS}
+
+
+# Everything but the crawl's own bookkeeping (the raw page travels to the archive, not to
+# feed exports: `scrapy crawl xjtu -O articles.jsonl`).
+_PIPELINE_ONLY = {"raw_html", "http_status", "http_headers", "requested_url"}
+EXPORTED_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _PIPELINE_ONLY)
 
 
 @dataclass

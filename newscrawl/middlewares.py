@@ -11,6 +11,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from newscrawl.items import PageFailure
+from newscrawl.signals import page_failed
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +101,9 @@ def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> flo
 
 class CallbackFailureMiddleware:
     """Spider middleware: an exception raised while a page is parsed (a bug, or a page no
-    rule foresaw) becomes a ``PageFailure`` of kind ``internal`` for that page, so it is
-    recorded, retried next run and counted in the run's status, instead of being a log line
-    (what was yielded before the exception is kept)."""
+    rule foresaw) becomes a failure of kind ``internal`` for that page (``page_failed``), so
+    it is recorded, retried next run and counted in the run's status, instead of being a
+    log line (what was yielded before the exception is kept)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -120,4 +121,6 @@ class CallbackFailureMiddleware:
         logger.error("parsing %s raised %s: %s", url, type(exception).__name__, exception,
                      exc_info=(type(exception), exception, exception.__traceback__))
         self.crawler.stats.inc_value("newscrawl/callback_exceptions")
-        return [PageFailure(url, portal, "internal", f"{type(exception).__name__}: {exception}"[:500])]
+        failure = PageFailure(url, portal, "internal", f"{type(exception).__name__}: {exception}"[:500])
+        self.crawler.signals.send_catch_log(signal=page_failed, failure=failure)
+        return []

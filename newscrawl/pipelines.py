@@ -1,4 +1,4 @@
-"""Item pipelines: validate, normalise, then archive (which also deduplicates)."""
+"""Item pipelines: normalise, validate, then archive (which also deduplicates)."""
 from __future__ import annotations
 
 from scrapy import signals
@@ -9,6 +9,37 @@ from newscrawl.items import Article, PageFailure
 from newscrawl.storage import ArchiveStorage
 
 
+def normalise(article: Article) -> Article:
+    """Tidy values the extractor leaves as printed: whitespace, duplicate names, empty roles."""
+    article.title = normalise_line(article.title)
+    article.source = normalise_line(article.source)
+    article.column = normalise_line(article.column)
+    credits = {}
+    for role, names in article.credits.items():
+        kept = list(dict.fromkeys(normalise_line(n) for n in names if normalise_line(n)))
+        if kept:
+            credits[role] = kept
+    article.credits = credits
+    article.related = list(dict.fromkeys(u for u in article.related if u != article.url))
+    return article
+
+
+def why_not_an_article(article: Article) -> str | None:
+    """Why ``article`` (normalised) is no article: no title, or neither text nor pictures."""
+    if not article.title:
+        return "missing title"
+    if not article.body_text and not article.images:
+        return "missing body"
+    return None
+
+
+class NormalisePipeline:
+    """`normalise`, before validation: a title of blanks is no title."""
+
+    def process_item(self, item):
+        return normalise(item) if isinstance(item, Article) else item
+
+
 class ValidatePipeline:
     """An article without a title or body is not an article: drop it with the reason.
 
@@ -17,29 +48,9 @@ class ValidatePipeline:
     """
 
     def process_item(self, item):
-        if isinstance(item, Article):
-            if not item.title:
-                raise DropItem("missing title")
-            if not item.body_text and not item.images:
-                raise DropItem("missing body")
-        return item
-
-
-class NormalisePipeline:
-    """Tidy values the extractor leaves as printed: whitespace, duplicate names, empty roles."""
-
-    def process_item(self, item):
-        if isinstance(item, Article):
-            item.title = normalise_line(item.title)
-            item.source = normalise_line(item.source)
-            item.column = normalise_line(item.column)
-            credits = {}
-            for role, names in item.credits.items():
-                kept = list(dict.fromkeys(normalise_line(n) for n in names if normalise_line(n)))
-                if kept:
-                    credits[role] = kept
-            item.credits = credits
-            item.related = list(dict.fromkeys(u for u in item.related if u != item.url))
+        problem = why_not_an_article(item) if isinstance(item, Article) else None
+        if problem:
+            raise DropItem(problem)
         return item
 
 
@@ -59,7 +70,7 @@ class ArchivePipeline:
     def from_crawler(cls, crawler):
         storage = crawler.get_extension(ArchiveStorage)
         if storage is None:
-            raise NotConfigured("ArchivePipeline needs the ArchiveStorage extension (EXTENSIONS)")
+            raise NotConfigured  # no archive (not a crawl, or EXTENSIONS without it)
         return cls(crawler, storage)
 
     def process_item(self, item):

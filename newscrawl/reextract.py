@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from archive.store import Archive
 from newscrawl.extract import ExtractionError, extract
-from newscrawl.pipelines import NormalisePipeline
+from newscrawl.pipelines import normalise, why_not_an_article
 from newscrawl.profile import GENERIC_VSB
 
 # The columns extraction decides; the rest (identity, visits, view counts, related
@@ -94,9 +94,9 @@ class Reextraction:
         except (ExtractionError, zlib.error) as exc:
             change.error = str(exc)
             return change
-        article = NormalisePipeline().process_item(article)
-        if not article.title or not (article.body_text or article.images):
-            change.error = "extraction gives no title or no body; article left as it was"
+        problem = why_not_an_article(normalise(article))
+        if problem:
+            change.error = f"extraction gives no article ({problem}); article left as it was"
             return change
         article.portal = current["portal"]
         article.fetched_at = fetched_at

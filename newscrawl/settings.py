@@ -1,4 +1,5 @@
 """Scrapy settings: defaults right for a polite scheduled crawl of a real portal."""
+from newscrawl.items import EXPORTED_FIELDS
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
@@ -44,6 +45,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.PortalScopeMiddleware": 50,
     "newscrawl.middlewares.RetryBackoffMiddleware": 560,
 }
+# `scrapy check xjtu -a base_url=…`: contracts name sample pages by path (newscrawl/contracts.py).
+SPIDER_CONTRACTS = {"newscrawl.contracts.PortalPathContract": 1}
 # An exception while parsing a page is recorded as that page's failure, not only logged.
 SPIDER_MIDDLEWARES = {"newscrawl.middlewares.CallbackFailureMiddleware": 1000}
 REDIRECT_MAX_TIMES = 5
@@ -72,8 +75,8 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100, "newscrawl.logs.QuietRobotsErrors": 0}
 
 ITEM_PIPELINES = {
-    "newscrawl.pipelines.ValidatePipeline": 100,
-    "newscrawl.pipelines.NormalisePipeline": 200,
+    "newscrawl.pipelines.NormalisePipeline": 100,
+    "newscrawl.pipelines.ValidatePipeline": 200,
     "newscrawl.viewcounts.ViewCountPipeline": 800,
     "newscrawl.pipelines.ArchivePipeline": 900,
 }
@@ -90,12 +93,10 @@ VIEW_COUNTS_RECHECK = 0.01  # share of articles rendered again to check the lear
 VIEW_COUNTS_RENDER_TIMEOUT = 15  # seconds a rendered page may take to fill its counter
 VIEW_COUNTS_PAGES_PER_CONTEXT = 100  # then the browser context is closed and a new one opened
 
-# Chromium through scrapy-playwright, only for requests that ask for it (meta "playwright");
-# registered for http and https, every other request is plain Scrapy.
-DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-}
+# Chromium through scrapy-playwright, only for requests that ask for it (meta "playwright").
+# Its download handler (for http and https) is installed by the portal spider only for a
+# crawl whose VIEW_COUNTS needs a browser (PortalSpider.update_settings): `scrapy shell`,
+# `fetch` and `parse` stay plain Scrapy (the handler made `scrapy shell` hang).
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Debian's Chromium (`apt-get install chromium`); `playwright install` is not needed.
 PLAYWRIGHT_LAUNCH_OPTIONS = {
@@ -113,5 +114,9 @@ PLAYWRIGHT_ABORT_REQUEST = "newscrawl.viewcounts.abort_request"
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms
+# Feed exports (`scrapy crawl xjtu -O articles.jsonl|csv|xml`) write articles as data: no
+# raw page bytes, and CSV cells a spreadsheet reads (JSON for lists, no formulas).
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = list(EXPORTED_FIELDS)
+FEED_EXPORTERS = {"csv": "newscrawl.exporters.ArticleCsvExporter"}
 LOG_LEVEL = "INFO"

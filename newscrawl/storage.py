@@ -20,6 +20,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from archive.lock import ArchiveLock
 from archive.store import Archive, ArchiveError, BadData
 from newscrawl.items import Article, PageFailure
+from newscrawl.signals import page_failed
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +74,12 @@ class ArchiveStorage:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.fail, signal=page_failed)
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("ARCHIVE_ENABLED"):
-            raise NotConfigured("only a crawl archives (ARCHIVE_ENABLED)")
+            raise NotConfigured  # only a crawl archives (ARCHIVE_ENABLED); quietly
         return cls(crawler, StorageConfig.from_settings(crawler.settings))
 
     @property
@@ -193,15 +195,14 @@ class ArchiveStorage:
             return None
         self.record.results[result] += 1
         self.crawler.stats.inc_value(f"newscrawl/articles/{result}")
-        self._write(self.archive.resolve_failure, article.url)
+        self._write(self.archive.resolve_failure, article.url, self.record.run_id)
         return result
 
-    def fail(self, failure: PageFailure) -> None:
+    def fail(self, failure: PageFailure, **signal_kwargs) -> None:
         if failure.kind == "network" and self._unreachable is None:
             self._unreachable = failure.reason
         self.record.failures[failure.kind] += 1
         self.crawler.stats.inc_value(f"newscrawl/failures/{failure.kind}")
-        logger.warning("failure (%s) %s: %s", failure.kind, failure.url, failure.reason)
         self._write(self.archive.record_failure, failure.url, self.portal, failure.kind, failure.reason,
                     self.record.run_id)
 

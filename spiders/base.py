@@ -17,10 +17,14 @@ from newscrawl.extract.page import decode_html, looks_misdecoded
 from newscrawl.items import Article, PageFailure
 from newscrawl.middlewares import OffsiteRedirect, OffsiteRequest
 from newscrawl.plan import CrawlPlan
+from newscrawl.signals import page_failed
 from newscrawl.profile import Column, Portal
 from newscrawl.storage import ArchiveStorage
 from newscrawl.urls import canonical_url, is_article_url
 
+# VIEW_COUNTS modes that render pages in Chromium (see newscrawl/viewcounts.py).
+_BROWSER_MODES = ("auto", "browser")
+_PLAYWRIGHT_HANDLERS = {scheme: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler" for scheme in ("http", "https")}
 _RELATED_CALL = re.compile(r"_showRelated\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*\)")
 
 
@@ -38,12 +42,16 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def update_settings(cls, settings):
-        """The User-Agent names the user's contact; a portal's own limits become a download
-        slot for its host (Scrapy's DOWNLOAD_SLOTS)."""
+        """The User-Agent names the user's contact; a crawl that reads view counts in a
+        browser gets scrapy-playwright's download handler; a portal's own limits become a
+        download slot for its host (Scrapy's DOWNLOAD_SLOTS)."""
         super().update_settings(settings)
         template = settings.get("USER_AGENT_TEMPLATE")
         if template and settings.getpriority("USER_AGENT") <= settings.getpriority("USER_AGENT_TEMPLATE"):
             settings.set("USER_AGENT", template.format(contact=settings.get("NEWSCRAWL_CONTACT")), priority="spider")
+        if settings.getbool("ARCHIVE_ENABLED") and str(settings.get("VIEW_COUNTS", "")).lower() in _BROWSER_MODES:
+            settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **_PLAYWRIGHT_HANDLERS},
+                         priority="spider")
         portal = getattr(cls, "portal", None)
         if portal is None or (portal.concurrency is None and portal.delay is None):
             return
@@ -64,7 +72,7 @@ class PortalSpider(scrapy.Spider):
         self.scheme = urlsplit(self.portal.base_url).scheme
         self.requested: set[str] = set()  # canonical article URLs asked for in this run
         self.walked: set[str] = set()  # list pages asked for in this run: a 下页 cycle ends
-        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.started_at = _now()
         self._warned: set[str] = set()
 
     @classmethod
@@ -116,7 +124,12 @@ class PortalSpider(scrapy.Spider):
             yield self.list_request(self.portal.url(column.path), column, 1, self.started_at)
 
     def parse(self, response, **kwargs):
-        """Scrapy's default callback (``scrapy parse``): an article page or a list page."""
+        """Scrapy's default callback (``scrapy parse``): an article page or a list page.
+
+        @path index/jdyw.htm
+        @returns requests 2
+        @returns items 0 0
+        """
         if is_article_url(response.url, self.portal.article_pattern):
             return self.parse_article(response, column="")
         column = next((c for c in self.columns if response.url.startswith(self.portal.url(c.path).removesuffix(".htm"))),
@@ -138,7 +151,7 @@ class PortalSpider(scrapy.Spider):
         listing = extract_listing(response.body, response.url, self.portal)
         self._count_bad_links(listing.skipped, response.url)
         if not listing.articles:
-            yield PageFailure(response.url, self.portal.name, "extraction", "list page without article links")
+            self.failed(response.url, "extraction", "list page without article links")
             return
         new, requests = 0, []
         for listed in listing.articles:
@@ -213,19 +226,29 @@ class PortalSpider(scrapy.Spider):
         )
 
     def parse_article(self, response, column: str):
+        """An article page: its Article, once its related box is read (a request for it).
+
+        @path info/1002/213245.htm
+        @cb_kwargs {"column": "今日交大"}
+        @returns requests 1 1
+        """
         text = decode_html(response.body)
         problem = _damaged(response.body, text)
         if problem:
             retry = get_retry_request(response.request, spider=self, reason=problem)
-            yield retry or PageFailure(self._asked(response), self.portal.name, problem.split()[0], f"{problem} after retries")
+            if retry is not None:
+                yield retry
+            else:
+                self.failed(self._asked(response), problem.split()[0], f"{problem} after retries")
             return
         try:
             article = extract(text, response.url, self.portal, column=column)
         except ExtractionError as exc:
-            yield PageFailure(self._asked(response), self.portal.name, "extraction", str(exc))
+            self.failed(self._asked(response), "extraction", str(exc))
             return
         if not self.plan.wants(article.published_at):
             return  # a related link led out of the backfill's date range: neither keep nor follow it
+        article.fetched_at = _now()
         article.raw_html = response.body
         article.http_status = response.status
         article.http_headers = {k.decode(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
@@ -298,10 +321,15 @@ class PortalSpider(scrapy.Spider):
         else:
             kind, reason = "network", _network_reason(error)
         # The URL we asked for, not where its redirects ended.
-        url = request.meta.get("redirect_urls", [request.url])[0]
-        yield PageFailure(url, self.portal.name, kind, reason[:500])
+        self.failed(request.meta.get("redirect_urls", [request.url])[0], kind, reason)
 
     # -- bookkeeping ------------------------------------------------------------------------
+
+    def failed(self, url: str, kind: str, reason: str) -> None:
+        """Say that the page at ``url`` failed (the archive records it; see `newscrawl.signals`)."""
+        self.logger.warning("failure (%s) %s: %s", kind, url, reason[:200])
+        self.crawler.signals.send_catch_log(
+            signal=page_failed, failure=PageFailure(url, self.portal.name, kind, reason[:500]))
 
     def _asked(self, response) -> str:
         return response.request.meta.get("redirect_urls", [response.request.url])[0]
@@ -325,6 +353,10 @@ class PortalSpider(scrapy.Spider):
         if key not in self._warned:
             self._warned.add(key)
             self.logger.warning(message, *args)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 _NETWORK_REASONS = {

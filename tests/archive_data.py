@@ -7,7 +7,7 @@ from pathlib import Path
 from archive.store import Archive
 from newscrawl.extract import extract
 from newscrawl.items import Article
-from newscrawl.pipelines import NormalisePipeline
+from newscrawl.pipelines import normalise
 from newscrawl.profile import GENERIC_VSB
 from newscrawl.portals import portals
 
@@ -87,7 +87,7 @@ def make_articles() -> list[Article]:
 
 def read_page(page: bytes, url: str, portal: str, fetched_at: str) -> Article:
     """What a crawl stores for ``page``: the extraction, normalised, with the page and its fetch."""
-    article = NormalisePipeline().process_item(extract(page, url, portals().get(portal, GENERIC_VSB)))
+    article = normalise(extract(page, url, portals().get(portal, GENERIC_VSB)))
     article.portal = portal
     article.fetched_at = fetched_at
     article.raw_html = page

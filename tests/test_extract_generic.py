@@ -56,11 +56,11 @@ def test_heuristics_alone_read_real_vsb_pages(path, field):
     exp = _expected(path)
     found = extract_fields(decode_html(path.read_bytes()), exp["url"])
     got = {
-        "title": found["title"],
-        "published_at": parse_date(found["published_raw"]) if found["published_raw"] else None,
-        "body_text": "\n".join(found["lines"]),
-        "source": found["source"],
-        "credits": found["credits"],
+        "title": found.title,
+        "published_at": parse_date(found.published_raw) if found.published_raw else None,
+        "body_text": "\n".join(found.lines),
+        "source": found.source,
+        "credits": found.credits,
     }[field]
     assert got == exp[field]
 

@@ -12,7 +12,8 @@ FLOORS = [
     ("model", ("newscrawl.items", "newscrawl.urls", "newscrawl.profile", "newscrawl.extract")),
     ("storage", ("archive",)),
     ("scrapy components", ("newscrawl.settings", "newscrawl.plan", "newscrawl.storage", "newscrawl.pipelines",
-                           "newscrawl.middlewares", "newscrawl.viewcounts", "newscrawl.logs", "spiders")),
+                           "newscrawl.middlewares", "newscrawl.viewcounts", "newscrawl.logs", "newscrawl.signals",
+                           "newscrawl.contracts", "newscrawl.exporters", "spiders")),
     ("application", ("newscrawl.cli", "newscrawl.run", "newscrawl.reextract", "newscrawl.portals",
                      "newscrawl.commands", "newscrawl.demo", "newscrawl.replica", "newscrawl")),
 ]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 from parsel import Selector
 
@@ -11,6 +10,7 @@ from newscrawl.extract.credits import merge_credits
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.fields import (
     ExtractionError,
+    Reading,
     attachments,
     body_lines,
     head_lines,
@@ -56,58 +56,44 @@ def _extract(body: bytes | str, url: str, portal: Portal, column: str) -> Articl
             # The content block is there and empty: an article without its text, not a
             # different template. Guessing a body from the page furniture would be wrong data.
             raise ExtractionError("no article body (the content block is empty)")
-        return _generic(text, sel, url, portal, column)
+        return _article(extract_fields(text, url), sel, text, url, portal, column)
     body_el = _innermost(body_sel)
 
     fields = info_fields(head_lines(root.root, body_el))
-    title = _title(sel, root, body_el, portal)
-    raw_date = meta(sel, "PubDate") or fields.get("date") or ""
     lines, credits_body, body_copy = body_lines(body_el)
-
-    return Article(
-        url=canonical_url(url, scheme=_scheme(url, portal)),
-        portal=portal.name,
-        column=_column(sel, portal) or column,
-        title=title,
+    reading = Reading(
+        title=_title(sel, root, body_el, portal),
         source=(meta(sel, "ContentSource") or fields.get("source") or "").strip(),
-        published_at=parse_date(raw_date, portal.timezone) if raw_date else None,
-        published_raw=raw_date,
-        body_text="\n".join(lines),
-        body_html=clean_html(body_copy, url),
+        published_raw=meta(sel, "PubDate") or fields.get("date") or "",
+        lines=lines,
+        body_copy=body_copy,
+        credits=merge_credits(fields["credits"], credits_body),
         images=images(body_copy, url),
         attachments=attachments(root.root, url),
-        credits=merge_credits(fields["credits"], credits_body),
-        counter=find_counter(text),
-        extraction="vsb",
-        fetched_at=_now(),
     )
+    return _article(reading, sel, text, url, portal, column)
 
 
-def _generic(text: str, sel: Selector, url: str, portal: Portal, column: str) -> Article:
-    """The heuristic reading of a page the VSB rules found no body in."""
-    found = extract_fields(text, url)
-    raw_date = found["published_raw"]
+def _article(reading: Reading, sel: Selector, text: str, url: str, portal: Portal, column: str) -> Article:
+    """The one place an Article is made from a page's reading, whichever rules read it.
+    (When it was fetched is the crawl's to say, not the page's.)"""
+    raw_date = reading.published_raw
     return Article(
         url=canonical_url(url, scheme=_scheme(url, portal)),
         portal=portal.name,
         column=_column(sel, portal) or column,
-        title=found["title"],
-        source=found["source"],
+        title=reading.title,
+        source=reading.source,
         published_at=parse_date(raw_date, portal.timezone) if raw_date else None,
         published_raw=raw_date,
-        body_text="\n".join(found["lines"]),
-        body_html=clean_html(found["body_copy"], url),
-        images=found["images"],
-        attachments=found["attachments"],
-        credits=found["credits"],
+        body_text="\n".join(reading.lines),
+        body_html=clean_html(reading.body_copy, url),
+        images=reading.images,
+        attachments=reading.attachments,
+        credits=reading.credits,
         counter=find_counter(text),
-        extraction="generic",
-        fetched_at=_now(),
+        extraction=reading.rules,
     )
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _scheme(url: str, portal: Portal) -> str | None:
@@ -139,8 +125,6 @@ def _innermost(body_sel):
         el = inner[0]
 
 
-
-
 def _inside(el, ancestor) -> bool:
     return any(a is ancestor for a in el.iterancestors()) or el is ancestor
 
@@ -167,21 +151,6 @@ def _title(sel, root, body_el, portal: Portal) -> str:
     if portal.title_suffix and raw.endswith(portal.title_suffix):
         return raw[: -len(portal.title_suffix)].rstrip("-_| ")
     return raw.rsplit("-", 1)[0].strip() if "-" in raw else raw
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def _column(sel: Selector, portal: Portal) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 
 from parsel import Selector
 
@@ -14,6 +15,23 @@ from newscrawl.items import Attachment, Image
 
 class ExtractionError(ValueError):
     """The page is not an article this extractor understands (recorded as a failure)."""
+
+
+@dataclass
+class Reading:
+    """What one page says, as either set of rules (VSB, or the generic heuristics) read it;
+    `newscrawl.extract.article` turns every reading into an Article in one place."""
+
+    title: str
+    source: str
+    published_raw: str
+    lines: list[str]  # the body's text, line by line
+    body_copy: object  # the body element, a copy with credits lines taken out, for clean HTML
+    credits: dict[str, list[str]]
+    images: list[Image]
+    attachments: list[Attachment]
+    column: str = ""  # what the page itself says (breadcrumb), if anything
+    rules: str = "vsb"  # vsb | generic
 
 SOURCE_LABELS = ("来源", "稿件来源", "信息来源", "文章来源", "新闻来源", "供稿单位")
 DATE_LABELS = ("日期", "发布日期", "发布时间", "时间", "更新时间", "发表时间", "发稿时间")

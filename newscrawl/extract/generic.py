@@ -5,7 +5,7 @@ import re
 
 from newscrawl.extract.credits import merge_credits
 from newscrawl.extract.dates import find_date
-from newscrawl.extract.fields import ExtractionError, attachments, body_lines, head_lines, images, info_fields
+from newscrawl.extract.fields import ExtractionError, Reading, attachments, body_lines, head_lines, images, info_fields
 from newscrawl.extract.page import parse_html
 from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, normalise_line
 
@@ -37,8 +37,8 @@ def is_vsb(text: str) -> bool:
     return sum(bool(m.search(text)) for m in VSB_MARKERS) >= 2
 
 
-def extract_fields(text: str, url: str) -> dict:
-    """Article fields of a page by heuristics alone; raises ExtractionError without an article.
+def extract_fields(text: str, url: str) -> Reading:
+    """A page read by heuristics alone; raises ExtractionError without an article.
 
     The body is the block whose paragraphs carry the most text with the fewest links; the
     title is the heading that the page's <title> names; date, source and credits come from
@@ -60,16 +60,17 @@ def extract_fields(text: str, url: str) -> dict:
     if sum(len(line) for line in lines) < MIN_BODY_CHARS:
         raise ExtractionError("no plausible article (too little text)")
     raw_date = raw_meta_date or fields.get("date") or find_date("\n".join(lines[:2] + lines[-3:])) or ""
-    return {
-        "title": title,
-        "source": meta_source or fields.get("source", ""),
-        "published_raw": raw_date,
-        "lines": lines,
-        "body_copy": body_copy,
-        "credits": merge_credits(fields["credits"], credits),
-        "images": images(body_copy, url),
-        "attachments": attachments(body_el, url),
-    }
+    return Reading(
+        title=title,
+        source=meta_source or fields.get("source", ""),
+        published_raw=raw_date,
+        lines=lines,
+        body_copy=body_copy,
+        credits=merge_credits(fields["credits"], credits),
+        images=images(body_copy, url),
+        attachments=attachments(body_el, url),
+        rules="generic",
+    )
 
 
 def _is_chrome(el) -> bool:
