@@ -153,11 +153,26 @@ db_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
+def _column_name(column: str | None, portal: str | None) -> str | None:
+    """The archive keeps columns by the name the portal shows; a slug (jdyw, as ``crawl
+    --columns`` takes) names the same column."""
+    if not column:
+        return column
+    from newscrawl.portals import portals
+
+    for profile in portals().values():
+        if portal in (None, profile.name):
+            for known in profile.columns:
+                if column == known.slug:
+                    return known.name
+    return column
+
+
 def filter_options(func):
     """--portal, --column, --since, --until, --credit: the same filters for search and export."""
 
     @click.option("--portal", default=None, help="Only this portal (e.g. xjtu).")
-    @click.option("--column", default=None, help="Only articles that appeared under this column (e.g. 今日交大).")
+    @click.option("--column", default=None, help="Only articles that appeared under this column: 今日交大 or its slug, jdyw.")
     @click.option("--since", default=None, metavar="DATE", help="Published on or after YYYY, YYYY-MM or YYYY-MM-DD.")
     @click.option("--until", default=None, metavar="DATE", help="Published on or before YYYY, YYYY-MM or YYYY-MM-DD.")
     @click.option("--credit", default=None, metavar="[ROLE=]NAME", help="Credited to NAME (in ROLE): 王某 or 摄影=王某.")
@@ -165,7 +180,7 @@ def filter_options(func):
     def wrapper(*args, portal, column, since, until, credit, **kwargs):
         from archive.query import Filters
 
-        return func(*args, filters=Filters(portal, column, since, until, credit), **kwargs)
+        return func(*args, filters=Filters(portal, _column_name(column, portal), since, until, credit), **kwargs)
 
     return wrapper
 
@@ -246,9 +261,11 @@ def summary(db_path: str, show_url: str | None):
 @cli.command()
 @click.argument("portal")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
-@click.option("--since", help="Backfill: articles published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Backfill: articles published on or before this date.")
-@click.option("--columns", help="Comma-separated column slugs (default: all).")
+@click.option("--since", metavar="DATE", help="Backfill: articles published on or after YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--until", metavar="DATE", help="Backfill: articles published on or before YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--columns", help="Comma-separated columns, by slug (jdyw) or name (今日交大); default: all.")
+@click.option("--related", type=click.Choice(["all", "same-column", "0"]),
+              help="Related-article links to follow (default: all, or 0 when the crawl is limited).")
 @click.option("--max-pages", type=int, help="Walk at most this many list pages per column.")
 @click.option("--full", is_flag=True, help="Walk every list page, not only up to the first page with nothing new.")
 @click.option("--refresh-days", type=int, help="Also re-visit archived articles of the last N days.")
@@ -256,7 +273,8 @@ def summary(db_path: str, show_url: str | None):
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress (default: quiet unless something is wrong).")
-def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days, base_url, wait, overrides, verbose):
+def crawl(portal, db_path, since, until, columns, related, max_pages, full, refresh_days, base_url, wait, overrides,
+          verbose):
     """Crawl PORTAL into the archive, for cron: one run at a time, quiet when all is well.
 
     Exit status 0 when the run went well (or another run holds the archive), 1 when pages
@@ -268,8 +286,9 @@ def crawl(portal, db_path, since, until, columns, max_pages, full, refresh_days,
 
     if portal not in portals():
         raise click.UsageError(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
-    arguments = {k: str(v) for k, v in dict(since=since, until=until, columns=columns, max_pages=max_pages,
-                                            refresh_days=refresh_days, base_url=base_url).items() if v}
+    arguments = {k: str(v) for k, v in dict(since=since, until=until, columns=columns, related=related,
+                                            max_pages=max_pages, refresh_days=refresh_days,
+                                            base_url=base_url).items() if v}
     if full:
         arguments["full"] = "1"
     settings = {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR"}

@@ -9,11 +9,18 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import calendar
+import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
+_DAY = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+# related=: which related-article links a run follows. `all` unless the run is limited (to
+# columns, pages or dates): then `0`, so a limited crawl stays as limited as it was asked
+# to be. `same-column` follows them only into the columns being crawled.
+RELATED = ("all", "same-column", "0")
 
 
 @dataclass(frozen=True)
@@ -24,18 +31,27 @@ class CrawlPlan:
     until: date | None = None
     full: bool = False
     refresh_days: int | None = None
+    related: str = "all"
 
     @classmethod
-    def from_arguments(cls, columns=None, max_pages=None, since=None, until=None, full=None, refresh_days=None):
-        """Validate spider arguments (strings from ``-a``); a bad one is a one-line ValueError."""
+    def from_arguments(cls, columns=None, max_pages=None, since=None, until=None, full=None, refresh_days=None,
+                       related=None):
+        """Validate spider arguments (strings from ``-a``); a bad one is a one-line ValueError.
+        Dates may be YYYY, YYYY-MM or YYYY-MM-DD: ``since`` is the first day they name,
+        ``until`` the last."""
         plan = cls(
             columns=tuple(s.strip() for s in (columns or "").split(",") if s.strip()),
             max_pages=_positive_int("max_pages", max_pages),
             since=_date("since", since),
-            until=_date("until", until),
+            until=_date("until", until, last=True),
             full=_flag("full", full),
             refresh_days=_positive_int("refresh_days", refresh_days),
         )
+        limited = bool(plan.columns or plan.max_pages or plan.since or plan.until)
+        chosen = str(related).strip().lower() if related not in (None, "") else ("0" if limited else "all")
+        if chosen not in RELATED:
+            raise ValueError(f"related must be one of {', '.join(RELATED)}, got {related!r}")
+        plan = replace(plan, related=chosen)
         if plan.since and plan.until and plan.since > plan.until:
             raise ValueError(f"since ({plan.since}) is after until ({plan.until})")
         return plan
@@ -75,13 +91,22 @@ def _positive_int(name: str, value) -> int | None:
     return number
 
 
-def _date(name: str, value) -> date | None:
+def _date(name: str, value, *, last: bool = False) -> date | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as a day: the first it names, or the last."""
     if value in (None, ""):
         return None
+    match = _DAY.fullmatch(str(value).strip())
     try:
-        return date.fromisoformat(str(value))
+        if not match or not str(value).strip().isascii():
+            raise ValueError
+        year, month, day = int(match[1]), match[2], match[3]
+        if month is None:
+            return date(year, 12, 31) if last else date(year, 1, 1)
+        if day is None:
+            return date(year, int(month), calendar.monthrange(year, int(month))[1] if last else 1)
+        return date(year, int(month), int(day))
     except ValueError:
-        raise ValueError(f"{name} must be a date like 2015-01-01, got {value!r}") from None
+        raise ValueError(f"{name} must be a date like 2015, 2015-03 or 2015-03-01, got {value!r}") from None
 
 
 def _flag(name: str, value) -> bool:

@@ -99,15 +99,16 @@ class Portal:
         return urlsplit(self.base_url).hostname or ""
 
     def select_columns(self, slugs: tuple[str, ...]) -> tuple[Column, ...]:
-        """The columns named by ``slugs`` (all when none); an unknown slug is a ValueError
-        naming the valid ones."""
+        """The columns named by ``slugs`` (all when none), each by slug (jdyw) or by name
+        (今日交大); an unknown one is a ValueError naming the valid ones."""
         if not slugs:
             return self.columns
-        known = {c.slug: c for c in self.columns}
+        known = {c.slug: c for c in self.columns} | {c.name: c for c in self.columns}
         unknown = [s for s in slugs if s not in known]
         if unknown:
-            raise ValueError(f"unknown column(s) {', '.join(unknown)}; {self.name} has: {', '.join(known)}")
-        return tuple(known[s] for s in slugs)
+            listed = ", ".join(f"{c.slug} ({c.name})" for c in self.columns)
+            raise ValueError(f"unknown column(s) {', '.join(unknown)}; {self.name} has: {listed}")
+        return tuple(dict.fromkeys(known[s] for s in slugs))
 
     def in_scope(self, url: str) -> bool:
         """May a crawl of this portal request ``url``? (see `newscrawl.urls.in_scope`)"""

@@ -32,10 +32,10 @@ class PortalSpider(scrapy.Spider):
     """Crawls a portal's columns page by page, their articles, and each article's related ones.
 
     Subclasses declare only ``name`` and ``portal``. Arguments (``-a``): ``base_url`` to
-    crawl a replica or mirror; ``columns`` (comma-separated slugs); ``max_pages`` per
-    column; ``since``/``until`` (YYYY-MM-DD) and ``full=1`` for backfills;
-    ``refresh_days=N`` to re-visit archived articles of the last N days. See
-    `newscrawl.plan` for how a run decides what to visit.
+    crawl a replica or mirror; ``columns`` (comma-separated slugs or names); ``max_pages``
+    per column; ``since``/``until`` (YYYY, YYYY-MM or YYYY-MM-DD) and ``full=1`` for
+    backfills; ``refresh_days=N`` to re-visit archived articles of the last N days;
+    ``related=all|same-column|0``. See `newscrawl.plan` for how a run decides what to visit.
     """
 
     portal: ClassVar[Portal]
@@ -61,7 +61,8 @@ class PortalSpider(scrapy.Spider):
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     def __init__(self, base_url: str | None = None, **kwargs):
-        plan_args = {k: kwargs.pop(k) for k in ("columns", "max_pages", "since", "until", "full", "refresh_days") if k in kwargs}
+        plan_args = {k: kwargs.pop(k) for k in ("columns", "max_pages", "since", "until", "full", "refresh_days", "related")
+                     if k in kwargs}
         super().__init__(**kwargs)
         self.arguments = {k: v for k, v in dict(base_url=base_url, **plan_args).items() if v}
         self.plan = CrawlPlan.from_arguments(**plan_args)
@@ -72,6 +73,7 @@ class PortalSpider(scrapy.Spider):
         self.scheme = urlsplit(self.portal.base_url).scheme
         self.requested: set[str] = set()  # canonical article URLs asked for in this run
         self.walked: set[str] = set()  # list pages asked for in this run: a 下页 cycle ends
+        self.column_folders: set[str] = set()  # where the crawled columns' articles live (/info/1002/)
         self.started_at = _now()
         self._warned: set[str] = set()
 
@@ -101,9 +103,12 @@ class PortalSpider(scrapy.Spider):
         if storage is not None:
             # What earlier runs discovered and did not finish, then last run's failures:
             # nothing discovered is ever forgotten.
+            # (A limited run takes only what belongs to it; the rest waits for a full run.)
+            wanted = {c.name for c in self.columns}
             for entry in storage.pending("article"):
-                for request in self.article_request(entry["url"], entry["column"] or "", force=True):
-                    yield request
+                if self.plan.related == "all" or entry["column"] in wanted:
+                    for request in self.article_request(entry["url"], entry["column"] or "", force=True):
+                        yield request
             # A column walk an earlier run began and did not end goes on from where it was,
             # counting what was archived since it began as new (the pages before it were
             # walked, and what they listed is in the frontier).
@@ -158,6 +163,7 @@ class PortalSpider(scrapy.Spider):
             if not self.plan.wants(listed.published_at):
                 continue
             canonical = canonical_url(listed.url, scheme=self.scheme)
+            self.column_folders.add(_folder(canonical))
             # New means not archived before this walk began: an article fetched since
             # (through a related link, in this run or a killed one) is new too, and so may
             # the pages behind it be.
@@ -294,12 +300,23 @@ class PortalSpider(scrapy.Spider):
             except ValueError:
                 self._count_bad_links(1, response.url)
         article.related = related
-        requests = [r for url in urls for r in self.article_request(url)]
+        follow = [url for url in urls if self._follows_related(url)]
+        requests = [r for url in follow for r in self.article_request(url)]
         # Related-only articles are remembered before the article naming them is archived:
-        # a kill between the two cannot lose them.
-        self._discovered([{"url": r.url, "kind": "article", "column": ""} for r in requests], source=article.url)
+        # a kill between the two cannot lose them. Those this run does not follow (related=0
+        # or same-column) wait in the frontier for a run that does.
+        asked = {r.url for r in requests}
+        waiting = [u for u in related if u not in asked and u not in self.requested and self.portal.in_scope(u)
+                   and is_article_url(u, self.portal.article_pattern) and not self.is_archived(u)]
+        self._discovered([{"url": u, "kind": "article", "column": ""} for u in [*asked, *waiting]], source=article.url)
         yield article
         yield from requests
+
+    def _follows_related(self, url: str) -> bool:
+        """Does this run follow a related link to ``url`` (the ``related`` argument)?"""
+        if self.plan.related == "all":
+            return True
+        return self.plan.related == "same-column" and _folder(url) in self.column_folders
 
     def on_related_error(self, failure):
         # The related box is a nicety: the article itself is still stored.
@@ -353,6 +370,11 @@ class PortalSpider(scrapy.Spider):
         if key not in self._warned:
             self._warned.add(key)
             self.logger.warning(message, *args)
+
+
+def _folder(url: str) -> str:
+    """The folder of an article URL: VSB keeps a column's articles in one (/info/1002/)."""
+    return url.rsplit("/", 1)[0]
 
 
 def _now() -> str:

@@ -246,7 +246,7 @@ def test_a_bad_view_counts_setting_is_a_one_line_error(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--columns", "nope"), "unknown column(s) nope; xjtu has: jdyw, zhxw, xsdt, mtjd"),
+    (("--columns", "nope"), "unknown column(s) nope; xjtu has: jdyw (今日交大), zhxw (综合新闻)"),
     (("--max-pages", "²"), "max-pages"),
     (("--since", "9999-99-99"), "since must be a date"),
     (("-s", "NOVALUE"), "-s needs NAME=VALUE"),
