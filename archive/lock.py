@@ -60,6 +60,20 @@ class ArchiveLock:
         return (f"process {holder.get('pid')} has held {self.path} since {holder.get('started')}, "
                 f"past its deadline ({deadline}): it looks hung; stop it to let crawls run again")
 
+    def is_held(self) -> bool:
+        """Is a crawl holding the archive now? (Read-only: takes a shared lock and lets go.)"""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the shared lock, if it was taken
+        return False
+
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)

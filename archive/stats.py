@@ -17,11 +17,15 @@ def _pairs(db: Database, sql: str) -> list[list]:
     return [list(r) for r in db.execute(sql).fetchall()]
 
 
-def stats(db: Database, runs: int = 10) -> dict:
-    """Counts an archivist checks first, as plain data (what ``--json`` prints)."""
+def stats(db: Database, runs: int = 10, *, crawling: bool = True) -> dict:
+    """Counts an archivist checks first, as plain data (what ``--json`` prints).
+
+    ``crawling``: whether a crawl holds the archive now; when none does, a run still marked
+    ``running`` ended without saying so (it was killed) and is shown as ``killed``."""
+    reason = ", reason" if "reason" in db["crawl_runs"].columns_dict else ", null as reason"
     recent = db.execute(
-        """select id, portal, started_at, finished_at, status, requests, new_articles, updated_articles,
-                  duplicate_articles, failures, failures_by_kind
+        f"""select id, portal, started_at, finished_at, status, requests, new_articles, updated_articles,
+                  duplicate_articles, failures, failures_by_kind{reason}
            from crawl_runs order by started_at desc, id desc limit ?""",
         [min(runs, MAX_INTEGER)],
     )
@@ -30,6 +34,8 @@ def stats(db: Database, runs: int = 10) -> dict:
     for row in recent.fetchall():
         run = dict(zip(names, row))
         run["failures_by_kind"] = json.loads(run["failures_by_kind"] or "{}")
+        if run["status"] == "running" and not crawling:
+            run["status"], run["reason"] = "killed", "the process ended without finishing the run"
         crawl_runs.append(run)
     return {
         "articles": _one(db, "select count(*) from articles"),
@@ -78,5 +84,6 @@ def render_stats(data: dict) -> str:
             f"  #{run['id']} {run['portal']} {run['started_at']} – {run['finished_at'] or '…'} {run['status']}: "
             f"{run['requests'] or 0} requests, {run['new_articles'] or 0} new, {run['updated_articles'] or 0} updated, "
             f"{run['duplicate_articles'] or 0} duplicate, {run['failures'] or 0} failures"
+            + (f"; {run['reason']}" if run.get("reason") else "")
         )
     return "\n".join(out) + "\n"

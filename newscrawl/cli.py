@@ -364,9 +364,10 @@ def show(article: str, db_path: str, as_json: bool):
 @click.option("--runs", default=10, show_default=True, type=_whole_number(0), help="How many recent crawl runs to list.")
 def stats(db_path: str, as_json: bool, runs: int):
     """Articles per portal, column and year; unresolved failures; the last crawl runs."""
+    from archive.lock import ArchiveLock
     from archive.stats import render_stats, stats as collect
 
-    data = collect(open_readonly(db_path), runs=runs)
+    data = collect(open_readonly(db_path), runs=runs, crawling=ArchiveLock(db_path).is_held())
     if as_json:
         _echo_json(data)
     else:

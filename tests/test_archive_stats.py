@@ -21,3 +21,21 @@ def test_text_report(newscrawl):
     text = newscrawl("stats").output
     assert text.startswith("12 articles (13 URLs, 12 stored pages, 1 revisions)\n")
     assert "Unresolved failures: 3\n" in text
+
+
+def test_a_run_left_running_reads_killed_unless_a_crawl_holds_the_archive(writable_db, newscrawl):
+    from archive.lock import ArchiveLock
+    from archive.store import Archive
+
+    archive = Archive(writable_db)
+    archive.db["crawl_runs"].insert({"portal": "xjtu", "started_at": "2099-01-01T00:00:00+00:00", "status": "running"})
+    archive.db.conn.commit()
+    archive.close()
+    latest = json.loads(newscrawl("stats", "--json", db=writable_db).output)["crawl_runs"][0]
+    assert latest["status"] == "killed" and "ended without finishing" in latest["reason"]
+    lock = ArchiveLock(writable_db)
+    lock.acquire()
+    try:
+        assert json.loads(newscrawl("stats", "--json", db=writable_db).output)["crawl_runs"][0]["status"] == "running"
+    finally:
+        lock.release()

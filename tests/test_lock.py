@@ -43,3 +43,12 @@ def test_a_live_holder_past_its_deadline_is_reported(tmp_path):
     on_time.acquire(deadline=3600)
     assert ArchiveLock(tmp_path / "a.db").overdue_holder() is None
     on_time.release()
+
+
+def test_whether_a_crawl_holds_the_archive_can_be_asked_without_writing(tmp_path):
+    lock = ArchiveLock(tmp_path / "a.db")
+    assert not lock.is_held()  # no lock file at all
+    lock.acquire()
+    assert ArchiveLock(tmp_path / "a.db").is_held()
+    lock.release()
+    assert not ArchiveLock(tmp_path / "a.db").is_held()
