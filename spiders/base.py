@@ -1,6 +1,7 @@
 """The shared portal spider: columns -> list pages -> articles -> related articles."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import datetime, timezone
@@ -17,8 +18,8 @@ from newscrawl.extract.page import decode_html, looks_misdecoded
 from newscrawl.items import Article, PageFailure
 from newscrawl.middlewares import OffsiteRedirect, OffsiteRequest
 from newscrawl.plan import CrawlPlan
-from newscrawl.signals import page_failed
 from newscrawl.profile import Column, Portal
+from newscrawl.signals import page_failed
 from newscrawl.storage import ArchiveStorage
 from newscrawl.urls import canonical_url, is_article_url
 
@@ -83,10 +84,11 @@ class PortalSpider(scrapy.Spider):
         spider.max_list_pages = crawler.settings.getint("MAX_LIST_PAGES", 1000)
         return spider
 
-    @property
+    @functools.cached_property
     def storage(self) -> ArchiveStorage | None:
         """The archive of this crawl; None when the storage extension is off (then every
-        run is a full crawl that remembers nothing)."""
+        run is a full crawl that remembers nothing). Asked for once the crawl has begun:
+        Scrapy builds its extensions after the spider."""
         crawler = getattr(self, "crawler", None)
         return crawler.get_extension(ArchiveStorage) if crawler is not None else None
 
