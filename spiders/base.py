@@ -178,7 +178,7 @@ class PortalSpider(scrapy.Spider):
         if following is not None:
             entries.append({"url": following.url, "kind": "list", "column": column.slug, "page": page + 1,
                             "walk_started_at": since})
-        self._discovered(entries, source=response.url, done=(canonical_url(response.url, scheme=self.scheme),))
+        self._discovered(entries, source=response.url, done=(self._asked(response),))  # as the frontier holds it
         yield from requests
         if following is not None:
             yield following
