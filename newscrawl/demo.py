@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from archive.lock import ArchiveLock
 from newscrawl.replica import Site, serve
 
 # Only what a crawl of a portal on our own machine must change: no politeness delay.
@@ -17,6 +18,8 @@ LOCAL_OVERRIDES = {
     "LOG_LEVEL": "WARNING",
 }
 SEED_PATH = "/info/1002/213245.htm"
+# What SQLite and the crawl keep beside an archive; the lock file stays (see fresh_archive).
+SIBLINGS = ("-wal", "-shm", "-journal", ".reserve")
 
 
 def crawl_command(base_url: str, db: Path, *extra: str, spider: str = "xjtu") -> list[str]:
@@ -37,15 +40,37 @@ def cron_command(base_url: str, db: Path, *extra: str, portal: str = "xjtu") -> 
     return cmd + list(extra)
 
 
+def fresh_archive(db: Path) -> None:
+    """Delete ``db`` and its siblings so the demo starts empty: the portal gets a new port
+    each run, so a second crawl into the old archive would store every URL again.
+
+    Done under the archive's lock, so a crawl that is writing it is never pulled from under;
+    the lock file itself is kept, emptied, since a waiting crawl may hold it open.
+    """
+    lock = ArchiveLock(db)
+    if not lock.acquire():
+        raise OSError(f"{db} is being written by another crawl")
+    try:
+        for path in (db, *(Path(f"{db}{suffix}") for suffix in SIBLINGS)):
+            path.unlink(missing_ok=True)
+    finally:
+        lock.release()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--db", type=Path, default=Path("archive/demo.db"))
     args = parser.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
+    try:
+        fresh_archive(args.db)
+    except OSError as exc:
+        print(f"cannot start a fresh archive: {exc}", file=sys.stderr)
+        return 1
     site = Site(articles=args.articles)
     with serve(site) as base_url:
-        print(f"bundled portal: {base_url} ({len(site.articles)} articles); crawling into {args.db} …", flush=True)
+        print(f"bundled portal: {base_url} ({len(site.articles)} articles); crawling into a fresh {args.db} …", flush=True)
         done = subprocess.run(crawl_command(base_url, args.db.resolve()), cwd=root)
         if done.returncode:
             return done.returncode

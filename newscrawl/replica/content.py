@@ -6,8 +6,10 @@ URLs it is published under and the fields a correct extraction must produce.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from importlib import resources
 
 SHANGHAI = timezone(timedelta(hours=8))
 OWNER = 1369287362  # the VSB site owner id in _showDynClicks / related.jsp
@@ -38,7 +40,7 @@ class ReplicaArticle:
     source: str
     published: datetime
     blocks: list[tuple[str, str]]  # ("p" | "h" | "img", text or "src|caption")
-    credit_lines: list[str]
+    credit_lines: list[str]  # a right-aligned paragraph each; "\n" breaks a line inside it
     credits: dict[str, list[str]]
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (href, name)
     clickid: int = 0
@@ -85,32 +87,38 @@ class ReplicaArticle:
         return "\n".join(lines)
 
 
-SEED = ReplicaArticle(
-    id=213245,
-    columns=[1002],
-    title="西安交通大学国家技术转移中心天津科创中心启动仪式举行",
-    source="交大新闻网",
-    published=datetime(2024, 12, 20, 17, 19, tzinfo=SHANGHAI),
-    blocks=[
-        ("p", "12月18日，西安交通大学国家技术转移中心天津科创中心启动仪式在天津滨海新区举行。"
-              "天津市、滨海新区有关负责同志，学校相关部门负责人及天津校友代表出席仪式。"),
-        ("img", "/__local/1/2B/3C/4F5A1E0D2C3B4A5968778695A4B_1A2B3C4D_5E6F7.jpg|启动仪式现场"),
-        ("h", "搭建校地合作新平台"),
-        ("p", "天津科创中心将依托学校国家技术转移中心的成果转化体系，围绕智能制造、新材料、"
-              "生物医药等领域，推动科技成果在津落地转化，服务京津冀协同发展。"),
-        ("p", "仪式上，与会嘉宾共同为天津科创中心揭牌，多家企业与中心签署合作意向书。"),
-        ("h", "汇聚校友力量"),
-        ("p", "天津校友会表示，将积极发挥桥梁纽带作用，助力母校科技成果与天津产业需求精准对接。"),
-    ],
-    credit_lines=["文字：校友部、技术转移中心、天津滨海新区组织部、天津校友会 图片：天津电视台、天津校友会 编辑：徐琛"],
-    credits={
-        "文字": ["校友部", "技术转移中心", "天津滨海新区组织部", "天津校友会"],
-        "图片": ["天津电视台", "天津校友会"],
-        "编辑": ["徐琛"],
-    },
-    clickid=213245,
-    base_views=1862,
-)
+def _seed(page: str) -> ReplicaArticle:
+    """The seed article from the reader's text of the real page (``seed_article.txt``).
+
+    The page's blocks are separated by blank lines: breadcrumb and column, title, the
+    来源/日期/浏览量 line, the body, the credit lines, 关闭, 相关文章 and its placeholder.
+    A body paragraph that is no sentence (no closing 。) is one of the article's sub-headings.
+    """
+    blocks = [block.split("\n") for block in page.strip("\n").split("\n\n")]
+    (_breadcrumb, column_name), (title,), (info,) = blocks[:3]
+    *paragraphs, credit_lines = blocks[3 : blocks.index(["关闭"])]
+    column = next(c for c in COLUMNS if c.name == column_name)
+    source, published = re.fullmatch(r"来源:(.+) 日期:(\d{4}-\d\d-\d\d \d\d:\d\d) 浏览量:", info).groups()
+    return ReplicaArticle(
+        id=213245,
+        columns=[column.id],
+        title=title,
+        source=source,
+        published=datetime.strptime(published, "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI),
+        blocks=[("p" if text.endswith("。") else "h", text) for (text,) in paragraphs],
+        # Its credit lines follow one another with no gap, unlike paragraphs: one
+        # right-aligned paragraph, a line per role.
+        credit_lines=["\n".join(credit_lines)],
+        credits={role: names.split("、") for role, names in (line.split(":", 1) for line in credit_lines)},
+        clickid=213245,
+        base_views=1862,
+    )
+
+
+# The article the product was specified from, with the real page's text, sub-headings and
+# credits (news.xjtu.edu.cn, 今日交大, 2024-12-20). The page's photos are not in that text,
+# so the copy has none rather than invented ones.
+SEED = _seed(resources.files("newscrawl.replica").joinpath("seed_article.txt").read_text(encoding="utf-8"))
 
 _UNITS = ["电气工程学院", "能源与动力工程学院", "机械工程学院", "材料科学与工程学院", "电子与信息学部",
           "管理学院", "经济与金融学院", "人文社会科学学院", "医学部", "化学学院", "物理学院",

@@ -280,8 +280,9 @@ def _body_html(art: ReplicaArticle) -> str:
                 out.append(f'<p style="text-align: center;"><span style="font-family: 楷体;">{html.escape(caption)}</span></p>')
         else:
             out.append(f'<p style="text-indent:2em;">{html.escape(text)}</p>')
-    for line in art.credit_lines:
-        out.append(f'<p style="text-align: right;">{html.escape(line)}</p>')
+    for paragraph in art.credit_lines:
+        lines = "<br>".join(html.escape(line) for line in paragraph.split("\n"))
+        out.append(f'<p style="text-align: right;">{lines}</p>')
     return "\n".join(out)
 
 
