@@ -74,9 +74,7 @@ class ArchivePipeline:
         return cls(crawler, storage)
 
     def process_item(self, item):
-        if isinstance(item, PageFailure):
-            self.storage.fail(item)
-        elif isinstance(item, Article):
+        if isinstance(item, Article):
             self.storage.save(item)
         return item
 

@@ -8,10 +8,13 @@ import pytest
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 
-from newscrawl.viewcounts import (
-    MAX_COUNT, VSB_ENDPOINT, CountOutOfRange, ViewCountError, ViewCountPipeline, abort_request, agrees, count_in, endpoint_url,
-    learn_endpoint, missing_chromium, recheck_problem, same_origin,
+from newscrawl.viewcounts.browser import abort_request, missing_chromium, same_origin
+from newscrawl.viewcounts.endpoint import (
+    MAX_COUNT, VSB_ENDPOINT, CountOutOfRange, ViewCountError, agrees, count_in, endpoint_url, learn_endpoint,
+    recheck_problem,
 )
+from newscrawl.viewcounts.reader import ViewCountReader
+from newscrawl.viewcounts.state import Strategy
 
 COUNTER = {"clicktype": "wbnews", "owner": "1369287362", "clickid": "713245"}
 PAGE = "https://news.example.edu.cn/info/1002/213245.htm"
@@ -123,37 +126,38 @@ def test_a_missing_or_unusable_chromium_is_noticed_before_any_render(tmp_path):
     assert missing_chromium(settings(PLAYWRIGHT_CDP_URL="http://127.0.0.1:9222", **_launch_options("/nonexistent"))) is None
 
 
-def _pipeline(mode: str, chromium: str) -> ViewCountPipeline:
-    return ViewCountPipeline.from_crawler(get_crawler(settings_dict={"VIEW_COUNTS": mode, **_launch_options(chromium)}))
+def _reader(mode: str, chromium: str) -> ViewCountReader:
+    return ViewCountReader.from_crawler(get_crawler(settings_dict={"VIEW_COUNTS": mode, **_launch_options(chromium)}))
 
 
-def _opened(mode: str, chromium: str) -> ViewCountPipeline:
-    pipeline = _pipeline(mode, chromium)
-    pipeline.spider_opened()
-    return pipeline
+def _opened(mode: str, chromium: str) -> ViewCountReader:
+    reader = _reader(mode, chromium)
+    reader.spider_opened()
+    return reader
 
 
 def test_auto_without_chromium_reads_through_vsbs_counter_and_says_so_once(caplog):
-    pipeline = _opened("auto", "/nonexistent/chromium")
-    assert (pipeline.mode, pipeline.template) == ("direct", VSB_ENDPOINT)
+    reader = _opened("auto", "/nonexistent/chromium")
+    assert (reader.state.strategy, reader.state.template) == (Strategy.DIRECT, VSB_ENDPOINT)
     assert [r.getMessage() for r in caplog.records] == [
         "view counts: no Chromium at /nonexistent/chromium; reading counts through VSB's counter directly "
         "(install it: apt-get install chromium)"
     ]
-    assert pipeline.crawler.stats.get_value("newscrawl/fatal") is None
+    assert reader.crawler.stats.get_value("newscrawl/fatal") is None
 
 
 def test_browser_without_chromium_stops_the_run_with_one_line(caplog):
-    pipeline = _pipeline("browser", "/nonexistent/chromium")
+    reader = _reader("browser", "/nonexistent/chromium")
     with pytest.raises(CloseSpider) as closed:
-        pipeline.spider_opened()
+        reader.spider_opened()
     assert closed.value.reason == "no_browser"
     message = "view counts: VIEW_COUNTS=browser, but no Chromium at /nonexistent/chromium (install it: apt-get install chromium)"
-    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("ERROR", message)]
-    stats = pipeline.crawler.stats
+    # A warning: the run's summary line, from newscrawl/fatal, is the one a cron mail shows.
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("WARNING", message)]
+    stats = reader.crawler.stats
     assert stats.get_value("newscrawl/fatal") == stats.get_value("newscrawl/view_counts/no_browser") == message
 
 
 @pytest.mark.parametrize("mode", ["direct", "off"])
 def test_modes_that_never_render_do_not_ask_for_chromium(caplog, mode):
-    assert _opened(mode, "/nonexistent/chromium").mode == mode and not caplog.records
+    assert _opened(mode, "/nonexistent/chromium").state.strategy.value == mode and not caplog.records

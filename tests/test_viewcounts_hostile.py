@@ -9,7 +9,7 @@ import pytest
 
 from newscrawl import settings
 from newscrawl.replica import Site, serve
-from newscrawl.viewcounts import MAX_COUNT
+from newscrawl.viewcounts.endpoint import MAX_COUNT
 from tests.conftest import open_db, run_crawl
 from tests.hostile_portal import recording
 from tests.test_viewcounts_e2e import _latest

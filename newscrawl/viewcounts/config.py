@@ -1,0 +1,34 @@
+"""The view-count settings, parsed once: what VIEW_COUNTS and its companions ask for."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newscrawl.viewcounts.browser import chromium_path
+
+MODES = ("auto", "browser", "direct", "off")
+
+
+@dataclass(frozen=True)
+class ViewCountConfig:
+    """What the settings ask for; how counts are read at the moment is `ReaderState`'s."""
+
+    mode: str = "auto"  # VIEW_COUNTS, one of MODES
+    recheck_every: int = 100  # every n-th direct reading of ``auto`` is rendered again; 0: never
+    render_timeout: float = 15  # VIEW_COUNTS_RENDER_TIMEOUT, seconds
+    pages_per_context: int = 100  # VIEW_COUNTS_PAGES_PER_CONTEXT
+    chromium: str | None = None  # PLAYWRIGHT_LAUNCH_OPTIONS' executable_path, for messages
+
+    @classmethod
+    def from_settings(cls, settings) -> ViewCountConfig:
+        """A VIEW_COUNTS outside MODES is a ValueError: the crawl does not start."""
+        mode = str(settings.get("VIEW_COUNTS", "auto")).lower()
+        if mode not in MODES:
+            raise ValueError(f"VIEW_COUNTS must be one of {', '.join(MODES)}, got {mode!r}")
+        share = settings.getfloat("VIEW_COUNTS_RECHECK", 0.01)
+        return cls(
+            mode=mode,
+            recheck_every=round(1 / share) if share > 0 else 0,
+            render_timeout=settings.getfloat("VIEW_COUNTS_RENDER_TIMEOUT", 15),
+            pages_per_context=settings.getint("VIEW_COUNTS_PAGES_PER_CONTEXT", 100),
+            chromium=chromium_path(settings),
+        )
