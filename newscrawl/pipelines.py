@@ -83,6 +83,6 @@ class ArchivePipeline:
             self.storage.fail(PageFailure(item.url, item.portal, "validation", str(exception)))
 
     def item_error(self, item, response, failure, spider=None):
-        if isinstance(item, (Article, PageFailure)):
+        if isinstance(item, Article):
             error = failure.value
             self.storage.fail(PageFailure(item.url, item.portal, "internal", f"{type(error).__name__}: {error}"))

@@ -86,7 +86,7 @@ HTTPERROR_ALLOWED_CODES: list[int] = []
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
-# View counts (浏览量) are filled by JavaScript: see newscrawl/viewcounts.py.
+# View counts (浏览量) are filled by JavaScript: see newscrawl/viewcounts/.
 # auto | browser | direct | off; a portal may choose its own in its spider's custom_settings.
 VIEW_COUNTS = "auto"
 VIEW_COUNTS_RECHECK = 0.01  # share of articles rendered again to check the learned endpoint

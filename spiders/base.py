@@ -23,7 +23,7 @@ from newscrawl.signals import page_failed
 from newscrawl.storage import ArchiveStorage
 from newscrawl.urls import canonical_url, is_article_url
 
-# VIEW_COUNTS modes that render pages in Chromium (see newscrawl/viewcounts.py).
+# VIEW_COUNTS modes that render pages in Chromium (see newscrawl/viewcounts/).
 _BROWSER_MODES = ("auto", "browser")
 _PLAYWRIGHT_HANDLERS = {scheme: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler" for scheme in ("http", "https")}
 _RELATED_CALL = re.compile(r"_showRelated\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*\)")

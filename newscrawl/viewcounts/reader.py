@@ -160,6 +160,8 @@ class ViewCountReader:
         return render.shown, "browser"
 
     async def _direct(self, article: Article) -> tuple[int, str]:
+        if self.state.template is None:  # fell back to the browser while this article waited
+            return await self._browser(article)
         url = endpoint_url(self.state.template, article.counter, article.url)
         try:
             count = await self._fetch(url, article.url)
