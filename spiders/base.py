@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from datetime import datetime, timezone
 from typing import ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from newscrawl.extract import ExtractionError, extract, extract_listing
-from newscrawl.extract.page import decode_html, looks_misdecoded
+from newscrawl.extract.page import decode_html
+from newscrawl.extract.related import related_links
+from newscrawl.failures import damaged, download_failure
 from newscrawl.items import Article, PageFailure
-from newscrawl.middlewares import OffsiteRedirect, OffsiteRequest
 from newscrawl.plan import CrawlPlan
 from newscrawl.profile import Column, Portal
 from newscrawl.signals import page_failed
@@ -241,7 +239,7 @@ class PortalSpider(scrapy.Spider):
         @returns requests 1 1
         """
         text = decode_html(response.body)
-        problem = _damaged(response.body, text)
+        problem = damaged(response.body, text)
         if problem:
             retry = get_retry_request(response.request, spider=self, reason=problem)
             if retry is not None:
@@ -283,18 +281,8 @@ class PortalSpider(scrapy.Spider):
         )
 
     def parse_related(self, response, article: Article):
-        urls = []
-        try:
-            entries = json.loads(response.text)
-            candidates = [e["url"] for e in entries if isinstance(e, dict) and isinstance(e.get("url"), str)]
-        except (ValueError, KeyError, TypeError) as exc:
-            self.logger.warning("related articles of %s unreadable: %s", article.url, exc)
-            candidates = []
-        for candidate in candidates:
-            try:
-                urls.append(urljoin(response.url, candidate))
-            except ValueError:
-                self._count_bad_links(1, response.url)
+        urls, skipped = related_links(response.text, response.url)
+        self._count_bad_links(skipped, response.url)
         related = []
         for url in urls:
             try:
@@ -328,19 +316,8 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure):
         """Record a page the portal would not give us (after retries) as a failure."""
         request = failure.request
-        error = failure.value
-        if failure.check(HttpError):
-            kind, reason = "http", f"HTTP {error.response.status}"
-        elif failure.check(OffsiteRedirect, OffsiteRequest):
-            kind, reason = "offsite", str(error)
-        elif _too_large(error):
-            kind, reason = "too_large", f"larger than DOWNLOAD_MAXSIZE: {error}"
-        elif failure.check(IgnoreRequest) and "redirect" in str(error).lower():
-            kind, reason = "redirect", str(error)
-        else:
-            kind, reason = "network", _network_reason(error)
         # The URL we asked for, not where its redirects ended.
-        self.failed(request.meta.get("redirect_urls", [request.url])[0], kind, reason)
+        self.failed(request.meta.get("redirect_urls", [request.url])[0], *download_failure(failure))
 
     # -- bookkeeping ------------------------------------------------------------------------
 
@@ -381,43 +358,3 @@ def _folder(url: str) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-_NETWORK_REASONS = {
-    "ConnectionRefusedError": "connection refused",
-    "DownloadConnectionRefusedError": "connection refused",
-    "TimeoutError": "timed out",
-    "DownloadTimeoutError": "timed out",
-    "TCPTimedOutError": "timed out",
-    "DNSLookupError": "host name not found",
-    "CannotResolveHostError": "host name not found",
-    "ConnectionLost": "connection lost",
-    "ResponseNeverReceived": "no response (connection closed)",
-}
-
-
-def _network_reason(error: BaseException) -> str:
-    """A network error as a person reads it: "connection refused", then Scrapy's own words."""
-    name = type(error).__name__
-    detail = str(error).splitlines()[0] if str(error) else ""
-    short = _NETWORK_REASONS.get(name)
-    return f"{short} ({name}: {detail})" if short else f"{name}: {detail}"
-
-
-def _too_large(error: BaseException) -> bool:
-    """Did Scrapy give up on the response for its size? It says so in the message when the
-    size was announced; a body that grows past DOWNLOAD_MAXSIZE is cancelled without a word.
-    (A page cancelled by a stopping crawl reads as too large too; it is retried next run.)"""
-    text = str(error).lower()
-    if isinstance(error, DownloadCancelledError) and not text:
-        return True
-    return "maxsize" in text or "max size" in text or "larger than download" in text
-
-
-def _damaged(body: bytes, text: str) -> str | None:
-    """Why a fetched page cannot be trusted, if it cannot: cut off, or decoded wrongly."""
-    if b"</html>" not in body[-4096:].lower():
-        return "truncated page (no </html>)"
-    if looks_misdecoded(text):
-        return "encoding garbled (replacement characters after decoding)"
-    return None
