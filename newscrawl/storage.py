@@ -108,6 +108,7 @@ class ArchiveStorage:
             self._unresolved = set(self.archive.unresolved_failures(self.portal))
         except (ArchiveError, sqlite3.Error, OSError) as exc:
             self._stop_writing(f"cannot open the archive {self.config.path}: {exc}")
+            self.record.status, self.record.reason = "failed", self.fatal
             self._release_reserve()
             self.lock.release()
             raise CloseSpider("archive_failed") from None

@@ -271,3 +271,19 @@ def test_a_portal_that_is_down_is_one_line_and_a_recorded_failure(tmp_path):
     db = open_db(tmp_path / "x.db")
     assert {r["kind"] for r in db["failures"].rows} == {"network"}
     assert next(db["crawl_runs"].rows)["status"] == "failed"
+
+
+def test_an_archive_from_a_newer_newscrawl_is_refused_in_one_line_and_left_alone(tmp_path):
+    from archive.store import Archive, open_database
+
+    db_path = tmp_path / "news.db"
+    Archive(db_path).close()
+    db = open_database(db_path)
+    db["_sqlite_migrations"].insert({"migration_set": "newscrawl", "name": "m999_future", "applied_at": "2030-01-01"})
+    db.conn.commit()
+    db.conn.close()
+    before = db_path.read_bytes()
+    done = subprocess.run(newscrawl_crawl_command("http://127.0.0.1:9", db_path), cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()] and "m999_future, newer than" in done.stderr
+    assert db_path.read_bytes() == before
