@@ -238,3 +238,52 @@ def m004_frontier(db: Database) -> None:
     db["frontier"].create_index(["portal", "kind"])
     db["crawl_runs"].add_column("pid", int)
     db["crawl_runs"].add_column("reason", str)  # why a run that was not ok ended as it did
+
+
+# What the full-text index covers, in order (bm25 weights and snippets count on it).
+SEARCHED_COLUMNS = ("title", "body_text", "source", "credits")
+
+
+@migrations()
+def m006_search_credits(db: Database) -> None:
+    """Search what the page shows: the source and the credits join title and body in the index.
+
+    One query then finds 徐琛 whether the text or the credit line names them. The index is
+    rebuilt with the new columns (same name and shape, so sqlite-utils and Datasette still
+    find it), its triggers follow all four, and the end-of-text indexes of m003 cover the
+    new columns for 1–2 character terms. ``credits`` is indexed as stored, JSON with the
+    names as written (``{"编辑": ["徐琛"]}``)."""
+    columns = ", ".join(f"[{c}]" for c in SEARCHED_COLUMNS)
+    old = ", ".join(f"old.[{c}]" for c in SEARCHED_COLUMNS)
+    new = ", ".join(f"new.[{c}]" for c in SEARCHED_COLUMNS)
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
+    db.execute("DROP TABLE IF EXISTS [articles_fts_vocab]")
+    db.execute("DROP TABLE IF EXISTS [articles_fts]")
+    db.execute(
+        f"CREATE VIRTUAL TABLE [articles_fts] USING FTS5 (\n    {columns},\n    tokenize='trigram',\n"
+        "    content=[articles]\n)"
+    )
+    db.execute(f"INSERT INTO [articles_fts] (rowid, {columns}) SELECT id, {columns} FROM articles")
+    db.execute(
+        f"""CREATE TRIGGER [articles_ai] AFTER INSERT ON [articles] BEGIN
+             INSERT INTO [articles_fts] (rowid, {columns}) VALUES (new.id, {new});
+           END"""
+    )
+    db.execute(
+        f"""CREATE TRIGGER [articles_ad] AFTER DELETE ON [articles] BEGIN
+             INSERT INTO [articles_fts] ([articles_fts], rowid, {columns}) VALUES ('delete', old.id, {old});
+           END"""
+    )
+    # As in m002, only a change of the searched text re-indexes an article.
+    db.execute(
+        f"""CREATE TRIGGER [articles_au] AFTER UPDATE OF {columns} ON [articles] BEGIN
+             INSERT INTO [articles_fts] ([articles_fts], rowid, {columns}) VALUES ('delete', old.id, {old});
+             INSERT INTO [articles_fts] (rowid, {columns}) VALUES (new.id, {new});
+           END"""
+    )
+    db.execute("CREATE VIRTUAL TABLE [articles_fts_vocab] USING fts5vocab([articles_fts], 'row')")
+    for column in ("source", "credits"):
+        for name, expr in (("end2", f"substr([{column}], -2)"), ("end1", f"substr([{column}], -1)"),
+                           ("end21", f"substr([{column}], -2, 1)")):
+            db.execute(f"CREATE INDEX IF NOT EXISTS [idx_articles_{column}_{name}] ON [articles] ({expr})")

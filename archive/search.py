@@ -1,6 +1,8 @@
-"""Full-text search over titles and bodies: FTS5 trigrams, and a scan for 1–2 characters."""
+"""Full-text search over what a page shows (title, body, source, credits): FTS5 trigrams, and a
+scan for 1–2 characters."""
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import asdict, dataclass
@@ -8,6 +10,7 @@ from dataclasses import asdict, dataclass
 from sqlite_utils import Database
 
 from archive.query import MAX_INTEGER, Filters, QueryError, has_search_index
+from archive.schema import SEARCHED_COLUMNS
 from archive.store import ArchiveError
 
 # Trigram tokens: a term of fewer characters matches nothing in the index, so such terms
@@ -34,12 +37,23 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _substring_test(term: str) -> str:
-    """SQL that ``title`` or ``body_text`` contains ``term``: instr() where case cannot
-    matter (Chinese, digits: twice as fast), LIKE where it can (ASCII letters, as the index)."""
+def _substring_test(term: str) -> tuple[str, list]:
+    """SQL that a searched column contains ``term``, and its parameters: instr() where case
+    cannot matter (Chinese, digits: twice as fast), LIKE where it can (ASCII letters, as the index)."""
     if term.lower() == term.upper():
-        return "(instr(a.title, ?) or instr(a.body_text, ?))"
-    return "(a.title like ? escape '\\' or a.body_text like ? escape '\\')"
+        tests, value = [f"instr(a.{c}, ?)" for c in SEARCHED_COLUMNS], term
+    else:
+        tests, value = [f"a.{c} like ? escape '\\'" for c in SEARCHED_COLUMNS], _like(term)
+    return "(" + " or ".join(tests) + ")", [value] * len(tests)
+
+
+def index_covers_every_column(db: Database) -> bool:
+    """Whether the index holds source and credits too (migration m006): an archive upgraded
+    by no crawl since has only title and body there, and is searched by scanning instead."""
+    if not has_search_index(db):
+        return False
+    indexed = {row[1] for row in db.execute("pragma table_info([articles_fts])")}
+    return indexed >= set(SEARCHED_COLUMNS)
 
 
 # Above this many trigrams, or articles holding them, a short term is common: scanning
@@ -68,7 +82,7 @@ def _short_term_candidates(db: Database, term: str) -> tuple[str, list] | None:
     tails = (
         ["substr(a.{c}, -2) = ?"] if len(term) == 2 else ["substr(a.{c}, -1) = ?", "substr(a.{c}, -2, 1) = ?"]
     )
-    clauses = [t.format(c=c) for c in ("title", "body_text") for t in tails]
+    clauses = [t.format(c=c) for c in SEARCHED_COLUMNS for t in tails]
     params: list = [term] * len(clauses)
     if trigrams:
         clauses.insert(0, "a.id in (select rowid from articles_fts where articles_fts match ?)")
@@ -104,15 +118,15 @@ def select(db: Database, query: str | None, filters: Filters | None = None, *, r
     """The articles matching ``query`` (plain terms, or FTS5 syntax when ``raw``) and ``filters``.
 
     Terms of three characters or more go to the trigram index; shorter ones are matched
-    as substrings of title or body, so a query of any length finds exactly the articles
-    that contain every term.
+    as substrings of the searched columns (title, body, source, credits), so a query of any
+    length finds exactly the articles that contain every term.
     """
     where, params = (filters or Filters()).where("a")
-    indexed = has_search_index(db)
+    indexed = index_covers_every_column(db)
     if not query:
         return Selection("articles a", where, params, False, [])
     if raw:
-        if not indexed:
+        if not has_search_index(db):
             raise ArchiveError("this archive has no search index: raw FTS queries need `newscrawl reextract` to upgrade it")
         return Selection(
             "articles_fts f join articles a on a.id = f.rowid", ["articles_fts match ?"] + where, [query] + params, True, []
@@ -126,8 +140,9 @@ def select(db: Database, query: str | None, filters: Filters | None = None, *, r
         if candidates is not None:
             where.append(candidates[0])
             params += candidates[1]
-        where.append(_substring_test(term))
-        params += [term, term] if term.lower() == term.upper() else [_like(term), _like(term)]
+        test, values = _substring_test(term)
+        where.append(test)
+        params += values
     if not long:
         return Selection("articles a", where, params, False, terms)
     match = " ".join(_phrase(t) for t in long)
@@ -138,6 +153,10 @@ def select(db: Database, query: str | None, filters: Filters | None = None, *, r
 
 @dataclass
 class Hit:
+    """One article found. ``column`` and ``url`` are those of the column searched for (an
+    article cross-posted under 今日交大 and 综合新闻, found with ``--column 综合新闻``, is
+    labelled 综合新闻 and given the URL it had there); ``columns`` are all it appeared under."""
+
     id: int
     title: str
     portal: str
@@ -146,6 +165,7 @@ class Hit:
     url: str
     snippet: str
     rank: float | None
+    columns: list[str]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -156,8 +176,8 @@ def search(
 ) -> list[Hit]:
     """Articles matching ``query``, best first, each with a snippet that marks the matches.
 
-    Indexed queries rank by bm25 (a match in the title weighs five times one in the body);
-    queries of only short terms list the newest articles first.
+    Indexed queries rank by bm25 (a match in the title weighs five times one in the body,
+    the source or the credits); queries of only short terms list the newest articles first.
     """
     sel = select(db, query, filters, raw=raw)
     base = "a.id, a.title, a.portal, a.column, a.published_at, a.canonical_url"
@@ -165,21 +185,54 @@ def search(
     # counts trigrams, and cut a six-character match to "[天津科创中]…".
     terms = _raw_terms(query) if raw else sel.terms
     if sel.ranked:
-        columns, order = f"{base}, null, bm25(articles_fts, 5.0, 1.0) as rank", "rank, a.id"
+        columns, order = f"{base}, null, bm25(articles_fts, 5.0, 1.0, 1.0, 1.0) as rank", "rank, a.id"
     else:
         columns, order = f"{base}, null, null", "a.published_at desc, a.id desc"
-    columns += ", a.body_text"
+    columns += ", a.body_text, a.source, a.credits"
     sql, params = sel.sql(columns, order, min(limit, MAX_INTEGER))
+    rows = _run(db, sql, params, query)
+    hits = []
+    wanted = (filters or Filters()).column
+    for row in rows:
+        snip = make_snippet(row[1], row[8], terms, extra=[credit_line(row[10]), row[9] or ""])
+        seen = [r[0] for r in db.execute(
+            "select column from article_columns where article_id = ? order by first_seen_at, column", [row[0]])]
+        column, url = row[3], row[5]
+        if wanted:
+            column = wanted
+            under = db.execute(
+                "select url from article_urls where article_id = ? and column = ? order by first_seen_at, url limit 1",
+                [row[0], wanted],
+            ).fetchone()
+            url = under[0] if under else url
+        hits.append(Hit(row[0], row[1], row[2], column, row[4], url, " ".join((snip or "").split()), row[7],
+                        seen or [row[3]]))
+    return hits
+
+
+def count(db: Database, query: str | None, filters: Filters | None = None, *, raw: bool = False) -> int:
+    """How many articles ``query`` and ``filters`` select in all (what "20 of 312" says)."""
+    sql, params = select(db, query, filters, raw=raw).sql("count(*)", "1")
+    return _run(db, sql, params, query)[0][0]
+
+
+def _run(db: Database, sql: str, params: list, query: str | None) -> list:
     try:
-        rows = db.execute(sql, params).fetchall()
+        return db.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
         # Only a raw query can be malformed; say which part of the input was at fault.
         raise QueryError(f"search query {query!r} rejected: {exc}") from exc
-    hits = []
-    for row in rows:
-        snip = make_snippet(row[1], row[8], terms)
-        hits.append(Hit(*row[:6], snippet=" ".join((snip or "").split()), rank=row[7]))
-    return hits
+
+
+def credit_line(credits_json: str | None) -> str:
+    """The credits as the page prints them, 文字：校友部 编辑：徐琛, for a snippet."""
+    try:
+        credits = json.loads(credits_json or "{}")
+    except ValueError:
+        return credits_json or ""
+    if not isinstance(credits, dict):
+        return ""
+    return " ".join(f"{role}：{'、'.join(map(str, names))}" for role, names in credits.items() if isinstance(names, list))
 
 
 _FTS_WORDS = {"AND", "OR", "NOT"}
@@ -191,15 +244,17 @@ def _raw_terms(query: str) -> list[str]:
     return [q or w for q, w in words if (q or w) not in _FTS_WORDS and not (w or "").upper().startswith("NEAR")]
 
 
-def make_snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
-    """A window of the body (or the title) around the first match, every match marked.
+def make_snippet(title: str, body: str, terms: list[str], width: int = SNIPPET_CHARS, *, extra: list[str] = ()) -> str:
+    """A window of the body (or the title, or ``extra``: the credit line, the source) around
+    the first match, every match marked.
 
     The same shape as FTS5's ``snippet()``, for the queries the index cannot answer.
     """
+    body = body or ""
     if not terms:
         return body[:width] + ("…" if len(body) > width else "")
     pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.I)
-    text = body if pattern.search(body or "") else title
+    text = next((t for t in (body, title, *extra) if t and pattern.search(t)), body)
     m = pattern.search(text or "")
     start = max(0, m.start() - width // 3) if m else 0
     end = min(len(text), start + width)

@@ -314,26 +314,34 @@ def crawl(portal, db_path, since, until, columns, related, max_pages, full, refr
 @db_option
 @json_option
 def search(query: str, filters, limit: int, raw: bool, db_path: str, as_json: bool):
-    """Articles whose title or body contains every term of QUERY, best match first.
+    """Articles whose title, body, source or credits contain every term of QUERY, best first.
 
     Terms are separated by spaces; "quote" a phrase that contains a space. Terms of any
-    length work: 天津科创中心, 交大 (two characters), 校 (one).
+    length work: 天津科创中心, 交大 (two characters), 校 (one), 徐琛 (a credited name).
+    The last line says how many were found in all ("20 of 312 articles").
     """
-    from archive.search import search as run_search
+    from archive.search import count, search as run_search
 
     if not query.strip() and not any(vars(filters).values()):
         raise click.UsageError("give a QUERY, a filter (--credit, --column, --since …), or both")
-    hits = run_search(open_readonly(db_path), query, filters, limit=limit, raw=raw)
+    db = open_readonly(db_path)
+    hits = run_search(db, query, filters, limit=limit, raw=raw)
     if as_json:
         _echo_json([hit.to_dict() for hit in hits])
         return
     if not hits:
         click.echo("no articles found", err=True)
+        return
     for hit in hits:
         date = (hit.published_at or "")[:10] or "undated"
-        _echo(f"#{hit.id}  {date}  {hit.portal}/{hit.column}  {hit.title}")
+        # The column searched for, or every column the article appeared under.
+        columns = hit.column if filters.column else "、".join(hit.columns)
+        _echo(f"#{hit.id}  {date}  {hit.portal}/{columns}  {hit.title}")
         _echo(f"    {hit.snippet}")
         _echo(f"    {hit.url}")
+    total = len(hits) if len(hits) < limit else count(db, query, filters, raw=raw)
+    more = f"; --limit {total} shows them all" if total > len(hits) else ""
+    _echo(f"{len(hits)} of {total} articles{more}")
 
 
 @cli.command()
