@@ -39,9 +39,13 @@ class Article:
     related: list[str] = field(default_factory=list)
     view_count: int | None = None
     view_count_method: str | None = None  # browser | direct: how the count was read
-    # How the page's view counter can be read: {"clicktype", "owner", "clickid"} on VSB.
+    # How the page's view counter can be read: {"clicktype", "owner", "clickid"} on VSB;
+    # {"kind": "webplus", "url", "site_id", "article_id", "type"} on WebPlus (GET url answers the count).
     counter: dict | None = None
-    extraction: str = "vsb"  # "vsb" or "generic": which rules produced the fields
+    extraction: str = "vsb"  # "vsb", "webplus" or "generic": which rules produced the fields
+    # The CMS whose output the page is, by its markers: "vsb", "webplus" or "generic" (none
+    # recognised); "" when no page was read. Not always the rules used: see extraction.
+    cms: str = ""
     fetched_at: str | None = None
     # Pipeline-only data (_PIPELINE_ONLY), never part of the article's identity nor exported.
     raw_html: bytes | None = field(default=None, repr=False)

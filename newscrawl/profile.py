@@ -1,4 +1,4 @@
-"""Portal profiles: what a portal is (base URL, columns) and where it departs from VSB rules."""
+"""Portal profiles: what a portal is (base URL, columns, CMS family) and where it departs from its family's rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -11,13 +11,16 @@ from newscrawl.urls import in_scope
 class Column:
     """A news column: its first list page (``path``) and the name the portal shows."""
 
-    path: str  # e.g. "index/jdyw.htm"; pagination is index/jdyw/N.htm counting down
+    path: str  # VSB: "index/jdyw.htm" (then index/jdyw/N.htm counting down); WebPlus: "1002/list.htm"
     name: str
 
     @property
     def slug(self) -> str:
-        """The column's short name in URLs and on the command line (``jdyw``)."""
-        return self.path.rsplit("/", 1)[-1].removesuffix(".htm")
+        """The column's short name in URLs and on the command line (``jdyw``; ``1002`` for
+        WebPlus's ``1002/list.htm``, where every column's page is called list.htm)."""
+        folder, _, page = self.path.rpartition("/")
+        page = page.removesuffix(".htm")
+        return folder.rsplit("/", 1)[-1] if page == "list" and folder else page
 
 
 # Selectors are ordered lists: the first that yields a non-empty value wins. These are the
@@ -41,6 +44,65 @@ VSB_SELECTORS: dict[str, tuple[str, ...]] = {
     "breadcrumb": ('[class*="posi"]', '[class*="position"]', '[class*="bread"]', '[class*="dqwz"]', '[class*="location"]'),
     "list_links": ('li[id^="line_u"] a[href]', "a[href]"),
     "next_page": ('a.Next:contains("下页")', 'a:contains("下页")', 'a:contains("下一页")'),
+    # VSB says source and date in its info line (and in <meta>): read from there, not by selector.
+    "source": (),
+    "published": (),
+}
+
+# WebPlus/苏迪 (sudy): an article is a "simpleArticleAttri" portlet holding .arti_title,
+# .arti_metas (.arti_publisher, .arti_update, .arti_views) and the text in .wp_articlecontent;
+# a column's list is a wp_news_wN portlet, its pager a ul.wp_paging.
+WEBPLUS_SELECTORS: dict[str, tuple[str, ...]] = {
+    "article_root": ('[portletmode="simpleArticleAttri"]', ".article", "body"),
+    "title": (".arti_title", "h1", "h2", "h3", '[class*="title"]', 'meta[name="ArticleTitle" i]::attr(content)'),
+    "body": (".wp_articlecontent", ".read", ".entry"),
+    "breadcrumb": (".col_path", '[class*="posi"]', '[class*="bread"]', '[class*="location"]'),
+    "list_links": ('[id^="wp_news_w"] a[href]', ".news_list a[href]", "a[href]"),
+    "next_page": (".wp_paging a.next", 'a:contains("下一页")', 'a:contains("下页")'),
+    "source": (".arti_publisher", ".arti_source"),
+    "published": (".arti_update", ".arti_date"),
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A CMS family: the rules every portal it runs shares, so a profile names only what differs."""
+
+    name: str  # what Article.cms and Article.extraction say: vsb | webplus
+    selectors: dict[str, tuple[str, ...]]
+    # Where articles live (a regex on the URL's path): the crawl follows these, and only these.
+    article_pattern: str
+    # The pager's text with (total, page, pages), in that order: "共120条 1/6" on VSB.
+    pager: str
+    # The breadcrumb of an article page ends in this word ("正文"), or in the column ("").
+    crumb_end: str
+    # How its article pages show the view counter (see newscrawl.extract.counter): VSB's
+    # _showDynClicks script ("dynclicks"), WebPlus's WP_VisitCount span ("visitcount").
+    counter: str
+
+
+FAMILIES: dict[str, Family] = {
+    "vsb": Family(
+        name="vsb",
+        selectors=VSB_SELECTORS,
+        # /info/<column-id>/<article-id>.htm
+        article_pattern=r"/info/\d+/\d+\.htm$",
+        # Counts of at most nine digits: a longer run is no pager of a news column.
+        pager=r"共\s*(\d{1,9})\s*条.*?(?<!\d)(\d{1,9})\s*/\s*(\d{1,9})(?!\d)",
+        crumb_end="正文",
+        counter="dynclicks",
+    ),
+    "webplus": Family(
+        name="webplus",
+        selectors=WEBPLUS_SELECTORS,
+        # /2025/0430/c1002a213245/page.htm: the date is when the article was created in the
+        # CMS, not when it was published; .psp is the dynamic form of the same page.
+        article_pattern=r"/\d{4}/\d{4}/c\d+a\d+/page\.(?:htm|psp)$",
+        # 每页 20 记录 总共 300 记录 … 页码 1/15
+        pager=r"总共\s*(\d{1,9})\s*记录[\s\S]*?页码\s*(\d{1,9})\s*/\s*(\d{1,9})(?!\d)",
+        crumb_end="",
+        counter="visitcount",
+    ),
 }
 
 
@@ -48,8 +110,8 @@ VSB_SELECTORS: dict[str, tuple[str, ...]] = {
 class Portal:
     """A university news portal, declared as data.
 
-    Only what differs from the VSB defaults needs to be given: most portals are a name, a
-    base URL and their columns.
+    Only what differs from its CMS family's rules (``cms``: VSB unless said) needs to be
+    given: most portals are a name, a base URL and their columns.
     """
 
     name: str
@@ -63,16 +125,22 @@ class Portal:
     # ``{clickid}`` and ``{owner}`` come from the page's counter script.
     related_endpoint: str | None = None
     timezone: str = "Asia/Shanghai"
-    # Articles live at /info/<column-id>/<article-id>.htm on VSB.
-    article_pattern: str = r"/info/\d+/\d+\.htm$"
+    # Where the portal's articles live; "" is its family's pattern (/info/C/A.htm on VSB).
+    article_pattern: str = ""
     # Politeness this portal asks for beyond the project defaults (None: the defaults):
     # requests at a time to its host, and seconds between them.
     concurrency: int | None = None
     delay: float | None = None
     # Other hosts whose pages count as this portal's (a crawl never leaves the portal else).
     extra_hosts: tuple[str, ...] = ()
+    # The CMS family the portal runs (a key of FAMILIES): vsb (VSB/博达) or webplus (WebPlus/苏迪).
+    cms: str = "vsb"
 
     def __post_init__(self):
+        if self.cms not in FAMILIES:
+            raise ValueError(f"portal {self.name}: unknown cms {self.cms!r}; known: {', '.join(FAMILIES)}")
+        if not self.article_pattern:
+            object.__setattr__(self, "article_pattern", self.family.article_pattern)
         if not self.name or not self.name.isidentifier():
             raise ValueError(f"portal name must be an identifier, got {self.name!r}")
         parts = urlsplit(self.base_url)
@@ -80,12 +148,17 @@ class Portal:
             raise ValueError(f"portal {self.name}: base_url must be http(s)://host, got {self.base_url!r}")
         if not self.columns:
             raise ValueError(f"portal {self.name}: needs at least one column")
-        unknown = set(self.selectors) - set(VSB_SELECTORS)
+        unknown = set(self.selectors) - set(self.family.selectors)
         if unknown:
             raise ValueError(f"portal {self.name}: unknown selector keys {sorted(unknown)}")
 
+    @property
+    def family(self) -> Family:
+        return FAMILIES[self.cms]
+
     def selector(self, key: str) -> tuple[str, ...]:
-        return tuple(self.selectors.get(key, ())) + VSB_SELECTORS[key]
+        """The portal's own selectors for ``key``, then its family's."""
+        return tuple(self.selectors.get(key, ())) + self.family.selectors[key]
 
     def with_base_url(self, base_url: str) -> "Portal":
         """The same portal served elsewhere (the local replica, a mirror)."""
@@ -121,3 +194,12 @@ GENERIC_VSB = Portal(
     base_url="http://localhost",
     columns=(Column("index.htm", ""),),
 )
+GENERIC_WEBPLUS = Portal(
+    name="webplus",
+    title="Any WebPlus/苏迪 portal",
+    base_url="http://localhost",
+    columns=(Column("main.htm", ""),),
+    cms="webplus",
+)
+# The rules a page with no profile is read by, once its CMS is recognised (see extract).
+GENERIC = {"vsb": GENERIC_VSB, "webplus": GENERIC_WEBPLUS}

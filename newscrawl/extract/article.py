@@ -1,13 +1,13 @@
-"""An article page to an Article: pure, no I/O, driven by the portal's selector lists."""
+"""An article page to an Article: pure, no I/O, driven by the selector lists of the portal and its CMS family."""
 from __future__ import annotations
 
 import re
 
 from parsel import Selector
 
-from newscrawl.extract.counter import find_counter
+from newscrawl.extract.counter import find_counter, find_visit_counter
 from newscrawl.extract.credits import merge_credits
-from newscrawl.extract.dates import parse_date
+from newscrawl.extract.dates import find_date, parse_date
 from newscrawl.extract.fields import (
     ExtractionError,
     Reading,
@@ -18,11 +18,11 @@ from newscrawl.extract.fields import (
     info_fields,
     meta,
 )
-from newscrawl.extract.generic import extract_fields, is_vsb
+from newscrawl.extract.generic import detect_cms, extract_fields
 from newscrawl.extract.page import decode_html, parse_html
 from newscrawl.extract.text import clean_html, normalise_line
 from newscrawl.items import Article
-from newscrawl.profile import GENERIC_VSB, Portal
+from newscrawl.profile import GENERIC, GENERIC_VSB, Portal
 from newscrawl.urls import canonical_url
 
 __all__ = ["ExtractionError", "extract"]
@@ -47,41 +47,74 @@ def _extract(body: bytes | str, url: str, portal: Portal, column: str) -> Articl
     if not text.strip():
         raise ExtractionError("empty page")
     sel = Selector(root=parse_html(text), type="html")
-    # Without a portal's word for it, VSB rules apply only to pages that carry VSB's markers.
-    use_vsb = portal is not GENERIC_VSB or is_vsb(text)
-    root = _first(sel, portal.selector("article_root")) if use_vsb else None
-    body_sel = _first(root, portal.selector("body")) if root is not None else None
+    cms = detect_cms(text)
+    rules = _rules(portal, cms)
+    root = _first(sel, rules.selector("article_root")) if rules else None
+    body_sel = _first(root, rules.selector("body")) if root is not None else None
     if body_sel is None:
-        if use_vsb and any(sel.css(q) for q in portal.selector("body") if "::" not in q):
+        if rules and any(sel.css(q) for q in rules.selector("body") if "::" not in q):
             # The content block is there and empty: an article without its text, not a
             # different template. Guessing a body from the page furniture would be wrong data.
             raise ExtractionError("no article body (the content block is empty)")
-        return _article(extract_fields(text, url), sel, text, url, portal, column)
+        return _article(extract_fields(text, url), sel, text, url, portal, rules or portal, column, cms)
     body_el = _innermost(body_sel)
 
     fields = info_fields(head_lines(root.root, body_el))
     lines, credits_body, body_copy = body_lines(body_el)
+    published = _labelled(root, rules.selector("published"))
     reading = Reading(
-        title=_title(sel, root, body_el, portal),
-        source=(meta(sel, "ContentSource") or fields.get("source") or "").strip(),
-        published_raw=meta(sel, "PubDate") or fields.get("date") or "",
+        title=_title(sel, root, body_el, rules),
+        source=(meta(sel, "ContentSource") or _labelled(root, rules.selector("source")) or fields.get("source") or "").strip(),
+        published_raw=meta(sel, "PubDate") or find_date(published) or fields.get("date") or "",
         lines=lines,
         body_copy=body_copy,
         credits=merge_credits(fields["credits"], credits_body),
         images=images(body_copy, url),
         attachments=attachments(root.root, url),
+        rules=rules.cms,
     )
-    return _article(reading, sel, text, url, portal, column)
+    return _article(reading, sel, text, url, portal, rules, column, cms)
 
 
-def _article(reading: Reading, sel: Selector, text: str, url: str, portal: Portal, column: str) -> Article:
+def _rules(portal: Portal, cms: str) -> Portal | None:
+    """Whose rules read a page the markers say is ``cms``: the portal's own, a family's, or
+    none (the generic heuristics).
+
+    Without a profile (a GENERIC portal) a family's rules read only pages that carry its
+    markers. A profile's rules read its pages, unless they are another family's output (a
+    WebPlus sub-site of a VSB portal): then that family's shared rules read them.
+    """
+    if portal in GENERIC.values():
+        return GENERIC.get(cms)
+    if cms in (portal.cms, "generic"):
+        return portal
+    return GENERIC[cms]
+
+
+def _labelled(root, queries) -> str:
+    """The first non-empty text of ``queries`` without the label it starts with
+    ("发布者：党委宣传部" -> "党委宣传部")."""
+    for query in queries:
+        for item in root.css(query):
+            value = _LABEL_PREFIX.sub("", normalise_line(item.xpath("string()").get("")), count=1)
+            if value:
+                return value
+    return ""
+
+
+_LABEL_PREFIX = re.compile(r"^[^:：\d]{1,8}[:：]\s*")
+
+
+def _article(reading: Reading, sel: Selector, text: str, url: str, portal: Portal, rules: Portal, column: str,
+             cms: str) -> Article:
     """The one place an Article is made from a page's reading, whichever rules read it.
     (When it was fetched is the crawl's to say, not the page's.)"""
     raw_date = reading.published_raw
     return Article(
         url=canonical_url(url, scheme=_scheme(url, portal)),
-        portal=portal.name,
-        column=_column(sel, portal) or column,
+        # Without a profile, the rules that read the page are all the portal there is.
+        portal=rules.name if portal in GENERIC.values() else portal.name,
+        column=_column(sel, rules) or column,
         title=reading.title,
         source=reading.source,
         published_at=parse_date(raw_date, portal.timezone) if raw_date else None,
@@ -91,8 +124,9 @@ def _article(reading: Reading, sel: Selector, text: str, url: str, portal: Porta
         images=reading.images,
         attachments=reading.attachments,
         credits=reading.credits,
-        counter=find_counter(text),
+        counter=find_counter(text) if rules.family.counter == "dynclicks" else find_visit_counter(text, url),
         extraction=reading.rules,
+        cms=cms,
     )
 
 
@@ -154,12 +188,13 @@ def _title(sel, root, body_el, portal: Portal) -> str:
 
 
 def _column(sel: Selector, portal: Portal) -> str:
-    """The breadcrumb's last link before 正文; the ColumnName meta when there is no breadcrumb."""
+    """The breadcrumb's last link (before 正文 on VSB); the ColumnName meta when there is no breadcrumb."""
+    end = portal.family.crumb_end
     for query in portal.selector("breadcrumb"):
         for crumb in sel.css(query):
             links = [normalise_line(t) for t in crumb.css("a").xpath("string()").getall()]
             links = [t for t in links if t]
-            if links and "正文" in crumb.xpath("string()").get(""):
+            if links and end in crumb.xpath("string()").get(""):
                 return links[-1]
     return meta(sel, "ColumnName")
 

@@ -19,7 +19,7 @@ class ExtractionError(ValueError):
 
 @dataclass
 class Reading:
-    """What one page says, as either set of rules (VSB, or the generic heuristics) read it;
+    """What one page says, as a set of rules (a CMS family's, or the generic heuristics) read it;
     `newscrawl.extract.article` turns every reading into an Article in one place."""
 
     title: str
@@ -31,7 +31,7 @@ class Reading:
     images: list[Image]
     attachments: list[Attachment]
     column: str = ""  # what the page itself says (breadcrumb), if anything
-    rules: str = "vsb"  # vsb | generic
+    rules: str = "vsb"  # vsb | webplus | generic
 
 SOURCE_LABELS = ("来源", "稿件来源", "信息来源", "文章来源", "新闻来源", "供稿单位")
 DATE_LABELS = ("日期", "发布日期", "发布时间", "时间", "更新时间", "发表时间", "发稿时间")

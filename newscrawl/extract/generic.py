@@ -29,12 +29,41 @@ _PUNCT = re.compile(r"[，。；、！？,.;!?]")
 _TITLE_SPLIT = re.compile(r"\s*(?:[-_|｜–—]+)\s*")
 # Lines around an article that are page furniture, not text.
 _FURNITURE = re.compile(r"^(?:上一篇|下一篇|上一条|下一条|上一页|下一页|返回|分享到?|打印|关闭|【关闭】|浏览|阅读|点击|字号)[:：\s]?")
+# What marks a page as WebPlus/苏迪 (sudy) output.
+WEBPLUS_MARKERS = (
+    re.compile(r"""class=["']?[^"'>]*\bwp_articlecontent"""),
+    re.compile(r"""class=["']?[^"'>]*\bWP_VisitCount"""),
+    re.compile(r"/_visitcountdisplay\?"),
+    re.compile(r"sudy-wp-|jquery\.sudy\.wp\.|/_js/_portletPlugs/"),
+    re.compile(r"""portletmode=["']?simpleArticleAttri|id=["']?wp_(?:news|paging)_w\d"""),
+    re.compile(r"/_upload/article/|/_css/_system/system\.css"),
+)
 MIN_BODY_CHARS = 40  # below this there is no article to speak of
 
 
 def is_vsb(text: str) -> bool:
     """True when the page carries at least two of VSB's markers (one can be a coincidence)."""
     return sum(bool(m.search(text)) for m in VSB_MARKERS) >= 2
+
+
+def is_webplus(text: str) -> bool:
+    """True when the page carries at least two of WebPlus's markers."""
+    return sum(bool(m.search(text)) for m in WEBPLUS_MARKERS) >= 2
+
+
+def detect_cms(text: str) -> str:
+    """The CMS family whose output the page is, by its markers: vsb, webplus, or generic.
+
+    A page with markers of both (a WebPlus page linking to a VSB site's articles) goes to
+    the family with more of them; on a tie, to VSB, the family most portals run.
+    """
+    vsb = sum(bool(m.search(text)) for m in VSB_MARKERS)
+    webplus = sum(bool(m.search(text)) for m in WEBPLUS_MARKERS)
+    if webplus >= 2 and webplus > vsb:
+        return "webplus"
+    if vsb >= 2:
+        return "vsb"
+    return "webplus" if webplus >= 2 else "generic"
 
 
 def extract_fields(text: str, url: str) -> Reading:

@@ -1,4 +1,4 @@
-"""A column's list page to the article links it holds and the next page of the column."""
+"""A column's list page to the article links it holds and the next page of the column (VSB or WebPlus)."""
 from __future__ import annotations
 
 import re
@@ -10,11 +10,9 @@ from parsel import Selector
 from newscrawl.extract.dates import DATE_RE, find_date, parse_date
 from newscrawl.extract.page import decode_html, parse_html
 from newscrawl.extract.text import join_url, normalise_line, text_lines
-from newscrawl.profile import GENERIC_VSB, Portal
+from newscrawl.extract.generic import detect_cms
+from newscrawl.profile import GENERIC, GENERIC_VSB, Portal
 from newscrawl.urls import canonical_url
-
-# Counts of at most nine digits: a longer run is no pager of a news column.
-_PAGER = re.compile(r"共\s*(\d{1,9})\s*条.*?(?<!\d)(\d{1,9})\s*/\s*(\d{1,9})(?!\d)")
 
 
 @dataclass
@@ -28,7 +26,7 @@ class ListedArticle:
 class Listing:
     articles: list[ListedArticle] = field(default_factory=list)
     next_page: str | None = None
-    page: int | None = None  # k of "k/P" in the VSB pager
+    page: int | None = None  # k of "k/P" in the pager
     pages: int | None = None
     total: int | None = None
     skipped: int = 0  # links of the list whose address is no URL: left out, counted for the log
@@ -49,8 +47,12 @@ def _link_title(a) -> str:
 
 
 def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -> Listing:
-    """Article links in page order (each once) and the 下页 link, from a VSB list page."""
-    sel = Selector(root=parse_html(decode_html(body)), type="html")
+    """Article links in page order (each once) and the 下页 link, from a list page of the
+    portal's CMS family (of the family its markers name, without a profile)."""
+    text = decode_html(body)
+    if portal in GENERIC.values():
+        portal = GENERIC.get(detect_cms(text), portal)
+    sel = Selector(root=parse_html(text), type="html")
     pattern = re.compile(portal.article_pattern)
     listing = Listing()
     seen = set()
@@ -76,10 +78,12 @@ def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -
         a = sel.css(query)
         if a:
             href = a[0].root.get("tppabs") or a[0].root.get("href")
-            if href:
-                listing.next_page = join_url(url, href) or None
+            # WebPlus's last page keeps its 下一页 link, pointing at javascript:void(0).
+            following = join_url(url, href) if href else ""
+            if following.startswith(("http://", "https://")):
+                listing.next_page = following
                 break
-    m = _PAGER.search(sel.xpath("string(//body)").get("") or "")
+    m = re.search(portal.family.pager, sel.xpath("string(//body)").get("") or "")
     if m:
         listing.total, listing.page, listing.pages = (int(g) for g in m.groups())
     return listing
