@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import threading
 
-from newscrawl.replica import Site, serve
+from newscrawl.replica import Site, WebPlusSite, serve
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -12,10 +12,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=300, help="how many articles (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="content seed (same seed, same portal)")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--cms", choices=("vsb", "webplus"), default="vsb", help="which CMS serves it (default vsb)")
     args = parser.parse_args(argv)
-    site = Site(articles=args.articles, seed=args.seed)
+    site = (WebPlusSite if args.cms == "webplus" else Site)(articles=args.articles, seed=args.seed)
+    home = "main.htm" if args.cms == "webplus" else "index.htm"
     with serve(site, port=args.port) as base_url:
-        print(f"bundled portal with {len(site.articles)} articles at {base_url}/index.htm (Ctrl-C stops)")
+        print(f"bundled {args.cms} portal with {len(site.articles)} articles at {base_url}/{home} (Ctrl-C stops)")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
