@@ -8,7 +8,8 @@ from w3lib.url import canonicalize_url
 
 # VSB serves every article also as content.jsp?urltype=news.NewsContentUrl&wbtreeid=C&wbnewsid=A.
 _CONTENT_JSP = re.compile(r"/content\.jsp$", re.I)
-_ARTICLE_PATH = re.compile(r"/info/\d+/\d+\.htm$")
+# Article pages of VSB (/info/1002/213245.htm) and WebPlus (/2025/0430/c1002a213245/page.htm).
+_ARTICLE_PATH = re.compile(r"/info/\d+/\d+\.htm$|/\d{4}/\d{4}/c\d+a\d+/page\.htm$")
 
 
 def canonical_url(url: str, scheme: str | None = None) -> str:

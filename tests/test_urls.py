@@ -21,3 +21,8 @@ def test_index_htm_folds_into_its_folder_and_relative_segments_resolve():
 
 def test_list_page_queries_are_kept():
     assert canonical_url("https://x.edu.cn/search.jsp?a=1") == "https://x.edu.cn/search.jsp?a=1"
+
+
+def test_a_webplus_article_url_drops_its_tracking_query():
+    assert (canonical_url("https://www.example.edu.cn/2025/0430/c1002a213245/page.htm?from=list#top")
+            == "https://www.example.edu.cn/2025/0430/c1002a213245/page.htm")
