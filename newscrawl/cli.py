@@ -19,7 +19,7 @@ from archive.terminal import dumps, printable
 
 DEFAULT_DB = "archive/news.db"
 MAX_PAGE_BYTES = 64 * 2**20  # a saved news page is well under this; /dev/zero is not
-INSTALL_DATASETTE = "pip install 'newscrawl[dev]'"
+INSTALL_DATASETTE = "pip install 'newscrawl[datasette]'"
 
 
 def _one_line(exc: Exception) -> str:
@@ -480,9 +480,10 @@ def datasette(db_path: str, port: int):
     open_readonly(db_path).conn.close()  # a clear error for a missing, foreign or newer file
     try:
         import uvicorn  # noqa: F401  (Datasette's server)
+        import datasette_dashboards  # noqa: F401  (the charts)
         from datasette.app import Datasette  # noqa: F401
     except ImportError as exc:
-        raise click.ClickException(f"Datasette is not installed: run {INSTALL_DATASETTE}") from exc
+        raise click.ClickException(f"Datasette or its plugins are not installed: run {INSTALL_DATASETTE}") from exc
     with socket.socket() as probe:  # uvicorn would say this in a dozen lines of log
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -500,21 +501,48 @@ def serve_datasette(db_path: Path, port: int, *, immutable: bool) -> None:
     import asyncio
 
     import uvicorn
-    from datasette.app import Datasette
 
-    files = [str(db_path)]
-    ds = Datasette([] if immutable else files, immutables=files if immutable else [], metadata=metadata_for(db_path))
+    from newscrawl.datasette import build
+
+    ds = build(db_path, immutable=immutable)
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host="127.0.0.1", port=port, log_level="info", lifespan="on")
 
 
 def metadata_for(db_path: Path) -> dict:
     """The shipped Datasette metadata, keyed by ``db_path``'s name as Datasette names it."""
-    from importlib import resources
+    from newscrawl.datasette import metadata_for
 
-    metadata = json.loads(resources.files("archive").joinpath("datasette-metadata.json").read_text(encoding="utf-8"))
-    metadata["databases"] = {db_path.stem: metadata["databases"]["news"]}
-    return metadata
+    return metadata_for(db_path)
+
+
+@cli.command()
+@click.option("--html", "output", required=True, type=_File(path_type=Path),
+              help="The page to write (self-contained: no network needed to open it); never the archive.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@click.option("--article", "articles", multiple=True, type=_whole_number(1, 2**63 - 1),
+              help="An article whose view counts to draw (repeatable; default: the five most read).")
+@db_option
+def report(output: Path, force: bool, articles: tuple[int, ...], db_path: str):
+    """Write the archive's charts as one HTML page, for people who will never run Datasette.
+
+    Articles per month per column, view counts over time and the most-read articles per
+    month, the same charts `newscrawl datasette` shows, drawn as SVG inside the page.
+    """
+    from archive.export import OutputIsArchive
+
+    db = open_readonly(db_path)
+    try:
+        import vl_convert  # noqa: F401  (draws the charts)
+    except ImportError as exc:
+        raise click.ClickException(f"the charts need vl-convert: run {INSTALL_DATASETTE}") from exc
+    from newscrawl.report import write_report
+
+    try:
+        write_report(db, Path(db_path), output, force=force, articles=list(articles))
+    except OutputIsArchive as exc:
+        raise click.BadParameter(str(exc), param_hint="'--html'") from exc
+    _echo(f"wrote the charts of {db_path} to {output}")
 
 
 def main():

@@ -15,7 +15,8 @@ FLOORS = [
                            "newscrawl.middlewares", "newscrawl.viewcounts", "newscrawl.logs", "newscrawl.signals",
                            "newscrawl.contracts", "newscrawl.exporters", "newscrawl.failures", "spiders")),
     ("application", ("newscrawl.cli", "newscrawl.run", "newscrawl.reextract", "newscrawl.portals",
-                     "newscrawl.commands", "newscrawl.demo", "newscrawl.replica", "newscrawl")),
+                     "newscrawl.commands", "newscrawl.demo", "newscrawl.replica", "newscrawl.datasette",
+                     "newscrawl.charts", "newscrawl.report", "newscrawl")),
 ]
 OURS = ("newscrawl", "spiders", "archive")
 
