@@ -1,18 +1,22 @@
-"""Exporting a selection of articles: JSON lines, a spreadsheet (CSV), or the pages as WARC."""
+"""Exporting a selection of articles: JSON lines, a spreadsheet (CSV), or the pages as WARC or WACZ."""
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
 import secrets
+import shutil
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stdout, suppress
 from datetime import datetime, timezone
 from http import HTTPStatus
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import IO, BinaryIO, TextIO
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
@@ -21,7 +25,8 @@ from archive.search import select
 from archive.show import load_article
 from archive.terminal import dumps
 
-FORMATS = ("jsonl", "csv", "warc")
+FORMATS = ("jsonl", "csv", "warc", "wacz")
+INSTALL_WACZ = "pip install 'newscrawl[wacz]'"
 
 CSV_COLUMNS = (
     "id", "title", "portal", "column", "columns", "published_at", "source", "credits", "body_text",
@@ -162,10 +167,14 @@ def warc_date(stamp: str) -> str:
 
 
 def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = True, filename: str | None = None) -> int:
-    """Every stored page of the articles as a WARC ``response`` record, dated when it was fetched.
+    """Every stored page of the articles as a WARC ``response`` record and the ``request``
+    that fetched it, both dated when it was fetched.
 
-    ``filename`` is the name the ``warcinfo`` record gives the file (default: ``fp``'s).
-    Returns the number of records written besides the leading ``warcinfo``.
+    Only what the archive stores is written: the article pages (the counter's and the
+    related box's responses, images and stylesheets are not stored by a crawl, so a replay
+    shows the page without them). The request is rebuilt from the URL (method, path,
+    Host): the crawl keeps no request headers. ``filename`` is the name the ``warcinfo``
+    record gives the file (default: ``fp``'s). Returns the number of pages written.
     """
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
@@ -183,18 +192,94 @@ def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = T
         ).fetchall()
         for url, fetched_at, status, headers, html_zlib, first_seen_at in pages:
             body = zlib.decompress(html_zlib)
+            date = warc_date(fetched_at or first_seen_at)
             http_headers = StatusAndHeaders(_status_line(status), _headers(json.loads(headers or "{}"), len(body)), protocol="HTTP/1.1")
-            record = writer.create_warc_record(
+            response = writer.create_warc_record(
                 url,
                 "response",
                 payload=BytesIO(body),
                 length=len(body),
                 http_headers=http_headers,
-                warc_headers_dict={"WARC-Date": warc_date(fetched_at or first_seen_at)},
+                warc_headers_dict={"WARC-Date": date},
             )
-            writer.write_record(record)
+            writer.write_record(response)
+            writer.write_record(_request_record(writer, url, date, response.rec_headers.get_header("WARC-Record-ID")))
             count += 1
     return count
+
+
+def _request_record(writer, url: str, date: str, response_id: str):
+    """The GET that fetched ``url``, tied to its response as WARC-Concurrent-To."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = StatusAndHeaders(f"GET {target} HTTP/1.1", [("Host", parts.netloc)], protocol="HTTP/1.1",
+                               is_http_request=True)
+    return writer.create_warc_record(
+        url, "request", http_headers=headers,
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
+    )
+
+
+def page_list(db: Database, ids: Iterable[int]) -> Iterator[dict]:
+    """Each article as a page of a WACZ's ``pages.jsonl``: the URL of its stored page (the
+    canonical one when stored), when that was fetched (``ts``, as in the WARC), its title,
+    publication date and text. An article with no stored page has nothing to replay and
+    is left out."""
+    for article_id in ids:
+        row = db.execute(
+            """select p.url, coalesce(p.fetched_at, a.first_seen_at), a.title, a.published_at, a.portal, a.column,
+                      a.body_text
+               from pages p join articles a on a.id = p.article_id where p.article_id = ?
+               order by p.url = a.canonical_url desc, p.fetched_at desc limit 1""",
+            [article_id],
+        ).fetchone()
+        if row is None:
+            continue
+        url, fetched_at, title, published_at, portal, column, text = row
+        yield {"id": f"article-{article_id}", "url": url, "ts": warc_date(fetched_at), "title": title,
+               "published_at": published_at, "portal": portal, "column": column, "text": text or ""}
+
+
+def write_wacz(db: Database, ids: Iterable[int], fp: BinaryIO, *, title: str = "NewsCrawl export",
+               workdir: Path | None = None) -> int:
+    """A WACZ (the WARC of ``write_warc``, its CDX index, and ``pages.jsonl`` listing every
+    article with its title, date and text) that ReplayWeb.page and pywb open as they are.
+
+    Built by py-wacz (the ``wacz`` package, which also validates it: ``wacz validate``) in
+    a temporary folder in ``workdir`` (the output's, so a large export does not fill /tmp),
+    then copied into ``fp``. Returns the number of articles listed as pages.
+    """
+    try:
+        from wacz.main import create_wacz
+    except ImportError as exc:
+        raise ExportError(f"WACZ export needs the wacz package: run {INSTALL_WACZ}") from exc
+
+    ids = list(ids)
+    with tempfile.TemporaryDirectory(prefix=".newscrawl-wacz-", dir=workdir) as tmp:
+        warc, pages, wacz = Path(tmp, "newscrawl.warc.gz"), Path(tmp, "pages.jsonl"), Path(tmp, "export.wacz")
+        with _writing(warc), warc.open("wb") as out:
+            write_warc(db, ids, out, filename=warc.name)
+        listed = list(page_list(db, ids))
+        header = {"format": "json-pages-1.0", "id": "pages", "title": title, "hasText": True}
+        with _writing(pages):
+            pages.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in [header, *listed]), encoding="utf-8")
+        options = argparse.Namespace(
+            inputs=[str(warc)], output=str(wacz), pages=str(pages), copy_pages=True, extra_pages=None,
+            detect_pages=False, text=False, hash_type="sha256", log_directory=None, split_seeds=False, file=False,
+            ts=None, url=None, date=None, title=title, desc=f"{len(listed)} articles archived by NewsCrawl",
+            signing_url=None, signing_token=None,
+        )
+        said = StringIO()
+        with _writing(wacz), redirect_stdout(said):  # py-wacz reports each step on stdout
+            failed = create_wacz(options)
+        if failed:
+            reason = (said.getvalue().strip().splitlines() or ["it gave no reason"])[-1]
+            raise ExportError(f"py-wacz could not build the WACZ: {reason}")
+        with _writing(wacz), wacz.open("rb") as built:
+            shutil.copyfileobj(built, fp)
+    return len(listed)
 
 
 def _status_line(status: int | None) -> str:

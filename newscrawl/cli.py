@@ -383,9 +383,9 @@ def stats(db_path: str, as_json: bool, runs: int):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), required=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc", "wacz"]), required=True, help="Output format.")
 @click.option("-o", "--output", required=True, type=_File(path_type=Path),
-              help="File to write (.warc.gz: compressed WARC); never the archive.")
+              help="File to write (.warc.gz: compressed WARC; .wacz); never the archive.")
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--query", default=None, help="Only articles matching this search query.")
 @click.option("--raw", is_flag=True, help="--query is FTS5 syntax.")
@@ -396,14 +396,16 @@ def export(fmt: str, output: Path, force: bool, query: str | None, raw: bool, fi
 
     jsonl: one article a line, as `show --json`. csv: one row an article, for a
     spreadsheet (a cell that would start a formula starts with '). warc: the pages as
-    fetched (HTTP status, headers, date), for web archive tools. The file appears when it
-    is complete; an existing one is replaced only with --force.
+    fetched (HTTP status, headers, date) and their requests, for web archive tools. wacz:
+    that WARC with its index and a list of the articles (title, date, text), one file that
+    ReplayWeb.page and pywb open. The file appears when it is complete; an existing one is
+    replaced only with --force.
     """
     from archive import export as exporting
 
     db = open_readonly(db_path)
     ids = exporting.selected_ids(db, query, filters, raw=raw)
-    if fmt == "warc":
+    if fmt in ("warc", "wacz"):
         mode, text = "wb", {}
     else:
         mode, text = "w", {"encoding": "utf-8-sig" if fmt == "csv" else "utf-8", "newline": ""}
@@ -414,12 +416,21 @@ def export(fmt: str, output: Path, force: bool, query: str | None, raw: bool, fi
                 count = exporting.write_jsonl(db, items, fp)
             elif fmt == "csv":
                 count = exporting.write_csv(db, items, fp)
-            else:
+            elif fmt == "warc":
                 count = exporting.write_warc(db, items, fp, gzip=output.name.endswith(".gz"), filename=output.name)
+            else:
+                folder = output.resolve().parent
+                count = exporting.write_wacz(db, items, fp, title=f"NewsCrawl: {output.stem}",
+                                             workdir=folder if writable(folder) else None)
     except exporting.OutputIsArchive as exc:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from exc
-    noun = "pages" if fmt == "warc" else "articles"
-    _echo(f"wrote {count} {noun} to {output}" + (f" (from {len(ids)} articles)" if fmt == "warc" else ""))
+    if fmt == "warc":
+        _echo(f"wrote {count} pages to {output} (from {len(ids)} articles)")
+    elif fmt == "wacz":
+        unstored = f"; {len(ids) - count} with no stored page left out" if count < len(ids) else ""
+        _echo(f"wrote {count} articles as pages to {output}{unstored}")
+    else:
+        _echo(f"wrote {count} articles to {output}")
 
 
 @cli.command()

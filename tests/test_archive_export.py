@@ -69,3 +69,19 @@ def _read(fp):
             headers,
             record.content_stream().read(),
         )
+
+
+def test_warc_pairs_each_response_with_its_request(newscrawl, tmp_path):
+    out = tmp_path / "out.warc.gz"
+    newscrawl("export", "--format", "warc", "-o", str(out), "--portal", "tju")
+    with out.open("rb") as fp:
+        records = [(r.rec_type, r.rec_headers, r.http_headers) for r in ArchiveIterator(fp)]
+    responses = {h.get_header("WARC-Record-ID"): h for kind, h, _ in records if kind == "response"}
+    requests = [(h, http) for kind, h, http in records if kind == "request"]
+    assert len(responses) == len(requests) == 2
+    for headers, http in requests:
+        response = responses[headers.get_header("WARC-Concurrent-To")]
+        assert headers.get_header("WARC-Target-URI") == response.get_header("WARC-Target-URI")
+        assert headers.get_header("WARC-Date") == response.get_header("WARC-Date")
+        assert http.protocol == "GET" and http.get_header("Host") == "news.tju.edu.cn"
+        assert http.statusline.split(" ")[0] in response.get_header("WARC-Target-URI")
