@@ -133,6 +133,8 @@ class Portal:
     delay: float | None = None
     # Other hosts whose pages count as this portal's (a crawl never leaves the portal else).
     extra_hosts: tuple[str, ...] = ()
+    # One article page of the portal (a path), the sample `scrapy check` reads (contracts).
+    sample_article: str = ""
     # The CMS family the portal runs (a key of FAMILIES): vsb (VSB/博达) or webplus (WebPlus/苏迪).
     cms: str = "vsb"
 

@@ -46,7 +46,7 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.RetryBackoffMiddleware": 560,
 }
 # `scrapy check xjtu -a base_url=…`: contracts name sample pages by path (newscrawl/contracts.py).
-SPIDER_CONTRACTS = {"newscrawl.contracts.PortalPathContract": 1}
+SPIDER_CONTRACTS = {"newscrawl.contracts.PortalPathContract": 1, "newscrawl.contracts.ArticleContract": 2}
 # An exception while parsing a page is recorded as that page's failure, not only logged.
 SPIDER_MIDDLEWARES = {"newscrawl.middlewares.CallbackFailureMiddleware": 1000}
 REDIRECT_MAX_TIMES = 5
@@ -92,6 +92,8 @@ VIEW_COUNTS = "auto"
 VIEW_COUNTS_RECHECK = 0.01  # share of articles rendered again to check the learned endpoint
 VIEW_COUNTS_RENDER_TIMEOUT = 15  # seconds a rendered page may take to fill its counter
 VIEW_COUNTS_PAGES_PER_CONTEXT = 100  # then the browser context is closed and a new one opened
+VIEW_COUNTS_BATCH_SIZE = 50  # counters per request to VSB's batch counter (dynclicksbatch.jsp); 1: no batches
+VIEW_COUNTS_BATCH_WAIT = 2  # seconds an article no list page named waits for others to share a batch request
 
 # Chromium through scrapy-playwright, only for requests that ask for it (meta "playwright").
 # Its download handler (for http and https) is installed by the portal spider only for a

@@ -131,7 +131,7 @@ class PortalSpider(scrapy.Spider):
     def parse(self, response, **kwargs):
         """Scrapy's default callback (``scrapy parse``): an article page or a list page.
 
-        @path index/jdyw.htm
+        @path column
         @returns requests 2
         @returns items 0 0
         """
@@ -234,9 +234,9 @@ class PortalSpider(scrapy.Spider):
     def parse_article(self, response, column: str):
         """An article page: its Article, once its related box is read (a request for it).
 
-        @path info/1002/213245.htm
-        @cb_kwargs {"column": "今日交大"}
-        @returns requests 1 1
+        @path article
+        @cb_kwargs {"column": ""}
+        @article
         """
         text = decode_html(response.body)
         problem = damaged(response.body, text)

@@ -8,6 +8,7 @@ class CqjtuYjszsSpider(PortalSpider):
     portal = Portal(
         name="cqjtu_yjszs",
         title="重庆交通大学研究生招生信息网",
+        sample_article="info/1052/1853.htm",
         base_url="http://yjszs.cqjtu.edu.cn",
         columns=(
             Column("tzgg.htm", "通知公告"),

@@ -8,6 +8,7 @@ class NucSpider(PortalSpider):
     portal = Portal(
         name="nuc",
         title="中北大学",
+        sample_article="info/1014/14961.htm",
         base_url="http://www.nuc.edu.cn",
         columns=(Column("index/tzgg.htm", "通知公告"),),
         title_suffix="-中北大学",

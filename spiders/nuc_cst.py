@@ -8,6 +8,7 @@ class NucCstSpider(PortalSpider):
     portal = Portal(
         name="nuc_cst",
         title="中北大学大数据学院",
+        sample_article="info/1039/5248.htm",
         base_url="http://cst.nuc.edu.cn",
         columns=(
             Column("xwzx/xyxw.htm", "学院新闻"),

@@ -11,6 +11,7 @@ class WebplusDemoSpider(PortalSpider):
     portal = Portal(
         name="webplus_demo",
         title="示例大学新闻网",
+        sample_article="2024/1218/c1002a213245/page.htm",
         base_url="https://www.example-webplus.edu.cn",
         cms="webplus",
         columns=(

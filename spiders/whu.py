@@ -8,6 +8,7 @@ class WhuSpider(PortalSpider):
     portal = Portal(
         name="whu",
         title="武汉大学新闻网",
+        sample_article="info/1002/45084.htm",
         base_url="https://news.whu.edu.cn",
         columns=(
             Column("wdzx/wdyw.htm", "武大要闻"),

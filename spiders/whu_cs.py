@@ -8,6 +8,7 @@ class WhuCsSpider(PortalSpider):
     portal = Portal(
         name="whu_cs",
         title="武汉大学计算机学院",
+        sample_article="info/1074/66441.htm",
         base_url="https://cs.whu.edu.cn",
         columns=(
             Column("xwdt/tzgg.htm", "通知公告"),

@@ -8,6 +8,7 @@ class WhuEmsSpider(PortalSpider):
     portal = Portal(
         name="whu_ems",
         title="武汉大学经济与管理学院",
+        sample_article="info/1588/250571.htm",
         base_url="https://ems.whu.edu.cn",
         columns=(Column("tzgg.htm", "通知公告"),),
         title_suffix="-武汉大学经济与管理学院",

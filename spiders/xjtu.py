@@ -8,6 +8,7 @@ class XjtuSpider(PortalSpider):
     portal = Portal(
         name="xjtu",
         title="西安交通大学新闻网",
+        sample_article="info/1002/213245.htm",
         base_url="https://news.xjtu.edu.cn",
         columns=(
             Column("index/jdyw.htm", "今日交大"),

@@ -77,5 +77,14 @@ def test_parse_dispatches_list_and_article_pages(portal, tmp_path):
 def test_check_runs_the_spider_contracts_on_the_bundled_portal(portal, tmp_path):
     done = scrapy("check", "xjtu", "-a", f"base_url={portal}", "-s", f"ARCHIVE_PATH={tmp_path / 'news.db'}")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "Ran 0 contracts" not in done.stderr and "OK" in done.stderr
+    assert "Ran 3 contracts" in done.stderr and "OK" in done.stderr
     _untouched(tmp_path)
+
+
+def test_the_same_contracts_hold_on_the_bundled_webplus_portal(tmp_path):
+    from newscrawl.replica.webplus import WebPlusSite
+
+    with serve(WebPlusSite(articles=40, seed=4)) as base_url:
+        done = scrapy("check", "webplus_demo", "-a", f"base_url={base_url}", "-s", f"ARCHIVE_PATH={tmp_path / 'news.db'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Ran 3 contracts" in done.stderr and "OK" in done.stderr
