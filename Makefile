@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ARTICLES ?= 300
+CMS ?= vsb
 
 .PHONY: install demo test bench bench-archive bench-crawl accuracy clean
 
@@ -15,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(PY) -m newscrawl.demo --articles $(ARTICLES) --db archive/demo.db
+	$(PY) -m newscrawl.demo --articles $(ARTICLES) --cms $(CMS) --db archive/demo.db
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 test: install

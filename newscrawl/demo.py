@@ -57,10 +57,21 @@ def fresh_archive(db: Path) -> None:
         lock.release()
 
 
+def bundled(cms: str, articles: int):
+    """The bundled portal of a CMS family: (site, the spider that crawls it, the seed's path)."""
+    if cms == "webplus":
+        from newscrawl.replica.content import SEED
+        from newscrawl.replica.webplus import WebPlusSite, article_paths
+
+        return WebPlusSite(articles=articles), "webplus_demo", article_paths(SEED)[0]
+    return Site(articles=articles), "xjtu", SEED_PATH
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--db", type=Path, default=Path("archive/demo.db"))
+    parser.add_argument("--cms", choices=("vsb", "webplus"), default="vsb", help="Which bundled portal to crawl.")
     args = parser.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
     try:
@@ -68,15 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot start a fresh archive: {exc}", file=sys.stderr)
         return 1
-    site = Site(articles=args.articles)
+    site, spider, seed_path = bundled(args.cms, args.articles)
     with serve(site) as base_url:
-        print(f"bundled portal: {base_url} ({len(site.articles)} articles); crawling into a fresh {args.db} …", flush=True)
-        done = subprocess.run(crawl_command(base_url, args.db.resolve()), cwd=root)
+        print(f"bundled {args.cms} portal: {base_url} ({len(site.articles)} articles); crawling into a fresh {args.db} …",
+              flush=True)
+        done = subprocess.run(crawl_command(base_url, args.db.resolve(), spider=spider), cwd=root)
         if done.returncode:
             return done.returncode
         print()
         return subprocess.run(
-            [sys.executable, "-m", "newscrawl.cli", "summary", "--db", str(args.db), "--url", base_url + SEED_PATH],
+            [sys.executable, "-m", "newscrawl.cli", "summary", "--db", str(args.db), "--url", base_url + seed_path],
             cwd=root,
         ).returncode
 
