@@ -287,3 +287,10 @@ def m006_search_credits(db: Database) -> None:
         for name, expr in (("end2", f"substr([{column}], -2)"), ("end1", f"substr([{column}], -1)"),
                            ("end21", f"substr([{column}], -2, 1)")):
             db.execute(f"CREATE INDEX IF NOT EXISTS [idx_articles_{column}_{name}] ON [articles] ({expr})")
+
+
+@migrations()
+def m007_cms(db: Database) -> None:
+    """Which CMS family served each article's page (vsb, webplus, generic), as detected;
+    empty for articles archived before it was recorded."""
+    db["articles"].add_column("cms", str)

@@ -300,7 +300,7 @@ def test_datasette_missing_names_the_install_command(news_db):
          "datasette", "--db", str(news_db)],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
-    assert done.returncode == 1 and done.stderr == "Error: Datasette is not installed: run pip install 'newscrawl[dev]'\n"
+    assert done.returncode == 1 and done.stderr == "Error: Datasette or its plugins are not installed: run pip install 'newscrawl[datasette]'\n"
 
 
 def test_debug_shows_the_traceback(news_db):
