@@ -38,6 +38,7 @@ class Article(Protocol):
     view_count: int | None
     view_count_method: str | None
     extraction: str
+    cms: str  # the CMS family the page came from: vsb, webplus, generic
     fetched_at: str | None
     raw_html: bytes | None  # the page as fetched, stored compressed when given
     http_status: int | None
@@ -180,6 +181,7 @@ class Archive:
             "related": _json(article.related),
             "content_hash": digest,
             "extraction": article.extraction,
+            "cms": article.cms,
             "fetched_at": article.fetched_at,
         }
 
