@@ -72,7 +72,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # The archive, its lock and the run record (newscrawl/storage.py).
-EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100, "newscrawl.logs.QuietRobotsErrors": 0}
+EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100, "newscrawl.logs.QuietRobotsErrors": 0, "newscrawl.progress.CrawlProgress": 500}
 
 ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalisePipeline": 100,

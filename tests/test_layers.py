@@ -13,7 +13,7 @@ FLOORS = [
     ("storage", ("archive",)),
     ("scrapy components", ("newscrawl.settings", "newscrawl.plan", "newscrawl.storage", "newscrawl.pipelines",
                            "newscrawl.middlewares", "newscrawl.viewcounts", "newscrawl.logs", "newscrawl.signals",
-                           "newscrawl.contracts", "newscrawl.exporters", "newscrawl.failures", "spiders")),
+                           "newscrawl.contracts", "newscrawl.exporters", "newscrawl.failures", "newscrawl.progress", "spiders")),
     ("application", ("newscrawl.cli", "newscrawl.run", "newscrawl.reextract", "newscrawl.portals",
                      "newscrawl.commands", "newscrawl.demo", "newscrawl.replica", "newscrawl.datasette",
                      "newscrawl.charts", "newscrawl.report", "newscrawl")),
