@@ -29,6 +29,7 @@ _STATIC = {
     "/system/resource/js/counter.js": "static/counter.js",
 }
 _DYNCLICKS = "/system/resource/code/news/click/dynclicks.jsp"
+_DYNCLICKS_BATCH = "/system/resource/code/news/click/dynclicksbatch.jsp"  # a list page's counts at once
 ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\nDisallow: /system/resource/code/datainput.jsp\n"
 
 
@@ -137,8 +138,8 @@ class Site:
             return fault
         try:
             status, response_headers, body = self._route(path, query)
-            if self.plain_count_offset and path == _DYNCLICKS and not (headers or {}).get("Sec-Fetch-Mode"):
-                body = str(int(body) + self.plain_count_offset).encode()
+            if self.plain_count_offset and path in (_DYNCLICKS, _DYNCLICKS_BATCH) and not (headers or {}).get("Sec-Fetch-Mode"):
+                body = ",".join(str(int(n) + self.plain_count_offset) for n in body.split(b",")).encode()
             return status, response_headers, body
         except KeyError:
             return 404, {"Content-Type": "text/html"}, b"<html><body><h1>404 Not Found</h1></body></html>"
@@ -178,6 +179,11 @@ class Site:
             if art is None or query.get("owner", [""])[0] != str(OWNER):
                 raise KeyError(path)
             return 200, {"Content-Type": "text/html"}, str(self.view_count(art)).encode()
+        if path == _DYNCLICKS_BATCH:  # VSB's batch counter: the counts, comma-separated, in the order asked
+            arts = [self.article_for_clickid(int(c)) for c in query["clickids"][0].split(",")]
+            if None in arts or query.get("owner", [""])[0] != str(OWNER):
+                raise KeyError(path)
+            return 200, {"Content-Type": "text/html"}, ",".join(str(self.view_count(a)) for a in arts).encode()
         if path == "/system/resource/code/news/related.jsp":
             art = self.by_id[int(query["newsid"][0])]
             related = [{"url": self.by_id[r].path, "title": self.by_id[r].title} for r in art.related]
@@ -211,11 +217,16 @@ class Site:
         if not 1 <= number <= pages or (page_part and number == pages):
             raise KeyError(rest)
         index = pages - number  # 0 for the newest page
+        shown = entries[index * PER_PAGE : (index + 1) * PER_PAGE]
         rows = "\n".join(
             f'<li id="line_u8_{i}"><a href="../{"../" if page_part else ""}info/{p.split("/info/", 1)[1]}" '
-            f'title="{html.escape(a.title)}">{html.escape(a.title)}</a><span>{a.published:%Y-%m-%d}</span></li>'
-            for i, (p, a) in enumerate(entries[index * PER_PAGE : (index + 1) * PER_PAGE])
+            f'title="{html.escape(a.title)}">{html.escape(a.title)}</a><span>{a.published:%Y-%m-%d}</span>'
+            f'<em>浏览：<span id="dynclicks_u8_{a.clickid}" name="dynclicks_u8_{a.clickid}"></span></em></li>'
+            for i, (p, a) in enumerate(shown)
         )
+        # As VSB list pages do: one request fills every row's counter.
+        batch = (f"_showDynClickBatch([{','.join(repr(f'dynclicks_u8_{a.clickid}') for _, a in shown)}],"
+                 f"[{','.join(str(a.clickid) for _, a in shown)}],\"wbnews\", {OWNER})")
         prefix = "" if page_part else f"{slug}/"
         first = "../" + slug + ".htm" if page_part else slug + ".htm"
 
@@ -229,7 +240,7 @@ class Site:
                if number > 1 else '<span class="NextDisabled">下页</span><span class="NextDisabled">尾页</span>')
         )
         return _LIST.substitute(
-            header=_HEADER, column_name=column.name, column_id=column.id, owner=OWNER, rows=rows,
+            header=_HEADER, column_name=column.name, column_id=column.id, owner=OWNER, rows=rows, batch=batch,
             total=len(entries), page=index + 1, pages=pages, pager=pager,
         )
 
