@@ -12,7 +12,7 @@ from scrapy import Request
 from scrapy_playwright.page import PageMethod
 
 from newscrawl.items import Article
-from newscrawl.viewcounts.endpoint import CountOutOfRange, ViewCountError, count_in
+from newscrawl.viewcounts.endpoint import CountOutOfRange, ViewCountError, count_in, count_or_none
 
 logger = logging.getLogger(__package__)  # one logger for all of view counts
 
@@ -25,6 +25,11 @@ _COUNT_CARRIERS = frozenset({"xhr", "fetch", "script", "other"})
 _SHOWN_COUNT = """([id]) => {
   const el = document.getElementById(id) || document.querySelector('[id^="dynclicks_"]');
   return el && /\\d/.test(el.textContent) ? el.textContent : null;
+}"""
+# A list page's counters (_showDynClickBatch): all filled, or not yet.
+_SHOWN_COUNTS = """(ids) => {
+  const texts = ids.map((id) => { const el = document.getElementById(id); return el ? el.textContent : ""; });
+  return texts.every((t) => /\\d/.test(t)) ? texts : null;
 }"""
 # The article page's policy, enforced by Chromium before a request leaves: the page loads and
 # connects only to its own origin and opens no frames, workers, plugins or popups. The routes
@@ -95,9 +100,20 @@ class Browser:
 
     async def render(self, article: Article, keep_responses: bool) -> Render:
         """``article`` rendered, its counter read; ``NoBrowser`` when Chromium will not start."""
+        counter = article.counter
+        content_type = (article.http_headers or {}).get("Content-Type", "text/html")
+        span_id = f"dynclicks_{counter['clicktype']}_{counter['clickid']}"
+        return await self._render(article.url, article.raw_html, content_type, [span_id], keep_responses)
+
+    async def render_list(self, url: str, html: bytes, content_type: str, span_ids: list[str]) -> Render:
+        """A list page rendered until every counter of its batch call shows a number (``shown_all``)."""
+        return await self._render(url, html, content_type, span_ids, keep_responses=True)
+
+    async def _render(self, url: str, html: bytes | None, content_type: str, span_ids: list[str],
+                      keep_responses: bool) -> Render:
         problem = ""
         for attempt in (1, 2):
-            render = Render(article, self.timeout, keep_responses, on_offsite=self._offsite)
+            render = Render(url, html, content_type, span_ids, self.timeout, keep_responses, on_offsite=self._offsite)
             name = self.contexts.assign()
             try:
                 response = await self.crawler.engine.download_async(render.request(name))
@@ -118,7 +134,7 @@ class Browser:
             problem = problem or "the counter shows no number"
             self.crawler.stats.inc_value(f"newscrawl/view_counts/{'render_retries' if attempt == 1 else 'render_failures'}")
             logger.log(logging.INFO if attempt == 1 else logging.WARNING,
-                       "view counts: rendering %s failed (attempt %d): %s", article.url, attempt, problem)
+                       "view counts: rendering %s failed (attempt %d): %s", url, attempt, problem)
         raise ViewCountError(f"browser: {problem}")
 
     def _offsite(self, url: str, page_url: str) -> None:
@@ -130,18 +146,19 @@ class Browser:
 
 
 class Render:
-    """One article rendered in Chromium: the count it shows and the responses that could have filled it."""
+    """One page rendered in Chromium: the counts it shows and the responses that could have filled them."""
 
-    def __init__(self, article: Article, timeout: float, keep_responses: bool, on_offsite):
-        counter = article.counter
-        self.url, self.html = article.url, article.raw_html
-        self.content_type = (article.http_headers or {}).get("Content-Type", "text/html")
-        self.span_id = f"dynclicks_{counter['clicktype']}_{counter['clickid']}"
+    def __init__(self, url: str, html: bytes | None, content_type: str, span_ids: list[str], timeout: float,
+                 keep_responses: bool, on_offsite):
+        self.url, self.html = url, html
+        self.content_type = content_type
+        self.span_ids = span_ids  # one: an article's counter; more: a list page's batch
         self.timeout_ms = timeout * 1000
         self.keep_responses = keep_responses
         self.responses: list = []
         self.bodies: list[tuple[str, str]] = []
-        self.shown: int | None = None
+        self.shown: int | None = None  # the first counter's count (an article's only one)
+        self.shown_all: list[int | None] = []  # every counter's, in span_ids' order
         self.refused: CountOutOfRange | None = None
         self.on_offsite = on_offsite  # called with each aborted off-origin URL
         self.context = None
@@ -196,13 +213,19 @@ class Render:
         await page.route(lambda url: url.partition("#")[0] == self.url, serve)
 
     async def read(self, page) -> None:
-        """A page method: wait for the counter to fill (a hung endpoint times out), then read it."""
+        """A page method: wait for the counters to fill (a hung endpoint times out), then read them."""
         self.context = page.context
-        shown = await page.wait_for_function(_SHOWN_COUNT, arg=[self.span_id], timeout=self.timeout_ms)
-        try:
-            self.shown = count_in(await shown.json_value())
-        except CountOutOfRange as exc:  # the page rendered; its number is what is wrong
-            self.refused = exc
+        if len(self.span_ids) == 1:
+            shown = await page.wait_for_function(_SHOWN_COUNT, arg=self.span_ids, timeout=self.timeout_ms)
+            try:
+                self.shown = count_in(await shown.json_value())
+            except CountOutOfRange as exc:  # the page rendered; its number is what is wrong
+                self.refused = exc
+            self.shown_all = [self.shown]
+        else:
+            shown = await page.wait_for_function(_SHOWN_COUNTS, arg=self.span_ids, timeout=self.timeout_ms)
+            self.shown_all = [count_or_none(text) for text in await shown.json_value()]
+            self.shown = self.shown_all[0]
         for response in self.responses:
             with suppress(PlaywrightError):  # redirects and aborted requests have no body
                 self.bodies.append((response.url, await response.text()))

@@ -16,6 +16,8 @@ class ViewCountConfig:
     recheck_every: int = 100  # every n-th direct reading of ``auto`` is rendered again; 0: never
     render_timeout: float = 15  # VIEW_COUNTS_RENDER_TIMEOUT, seconds
     pages_per_context: int = 100  # VIEW_COUNTS_PAGES_PER_CONTEXT
+    batch_size: int = 50  # VIEW_COUNTS_BATCH_SIZE: counters per batch request; 0 or 1: no batches
+    batch_wait: float = 2  # VIEW_COUNTS_BATCH_WAIT: seconds an article no list page named waits for others
     chromium: str | None = None  # PLAYWRIGHT_LAUNCH_OPTIONS' executable_path, for messages
 
     @classmethod
@@ -30,5 +32,7 @@ class ViewCountConfig:
             recheck_every=round(1 / share) if share > 0 else 0,
             render_timeout=settings.getfloat("VIEW_COUNTS_RENDER_TIMEOUT", 15),
             pages_per_context=settings.getint("VIEW_COUNTS_PAGES_PER_CONTEXT", 100),
+            batch_size=settings.getint("VIEW_COUNTS_BATCH_SIZE", 50),
+            batch_wait=settings.getfloat("VIEW_COUNTS_BATCH_WAIT", 2),
             chromium=chromium_path(settings),
         )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import canonicalize_url
@@ -39,7 +40,7 @@ def count_in(text: str) -> int | None:
     return int(number)
 
 
-def _count_or_none(text: str) -> int | None:
+def count_or_none(text: str) -> int | None:
     """``count_in`` for comparing: a number out of range equals no count."""
     try:
         return count_in(text)
@@ -55,7 +56,7 @@ def learn_endpoint(counter: dict, shown: int, responses: list[tuple[str, str]]) 
     ``{clickid}`` the URL is not per article and so not a counter endpoint.
     """
     for url, body in responses:
-        if _count_or_none(body) != shown:
+        if count_or_none(body) != shown:
             continue
         template = _template(url, counter)
         if "{clickid}" in template:
@@ -94,7 +95,7 @@ def recheck_problem(expected_url: str, shown: int, responses: list[tuple[str, st
     bodies = [body for url, body in responses if canonicalize_url(url) == wanted]
     if not bodies:
         return f"the page did not request {expected_url}"
-    if _count_or_none(bodies[-1]) != shown:
+    if count_or_none(bodies[-1]) != shown:
         return f"the page shows {shown} but {expected_url} answered {bodies[-1][:40]!r}"
     return None
 
@@ -106,3 +107,79 @@ def agrees(shown: int, direct: int) -> bool:
     if not (0 <= shown <= MAX_COUNT and 0 <= direct <= MAX_COUNT):
         return False
     return shown <= direct <= shown + max(2, shown // 100)
+
+
+# -- the batch counter: a list page's counts in one request ---------------------------------
+
+# VSB's batch counter, as list pages' _showDynClickBatch calls it: the counts, comma-separated,
+# in the order of ``clickids``.
+VSB_BATCH_ENDPOINT = ("/system/resource/code/news/click/dynclicksbatch.jsp"
+                      "?clickids={clickids}&owner={owner}&clicktype={clicktype}")
+# _showDynClickBatch(['dynclicks_u5_5588', …], [5588, …], "wbnews", 1391370217)
+_BATCH_CALL = re.compile(
+    r"""_showDynClickBatch\(\s*\[([^\]]*)\]\s*,\s*\[([^\]]*)\]\s*,\s*["'](\w+)["']\s*,\s*["']?(\d+)["']?\s*\)""")
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+_CLICKID = re.compile(r"""["']?(\d+)["']?""")
+
+
+@dataclass(frozen=True)
+class BatchCall:
+    """The arguments of one ``_showDynClickBatch(span_ids, clickids, clicktype, owner)``:
+    the counters a list page fills with one request."""
+
+    span_ids: tuple[str, ...]
+    clickids: tuple[str, ...]
+    clicktype: str
+    owner: str
+
+    def counters(self) -> list[dict]:
+        """Each row's counter, as an article page's ``_showDynClicks`` names it."""
+        return [{"clicktype": self.clicktype, "owner": self.owner, "clickid": c} for c in self.clickids]
+
+
+def find_batch_calls(html: str) -> list[BatchCall]:
+    """Every ``_showDynClickBatch`` call of a list page (a page may hold several lists).
+
+    Span ids and clickids are paired by position, as VSB's script pairs them; a call whose
+    two lists differ in length is no call we can read.
+    """
+    calls = []
+    for m in _BATCH_CALL.finditer(html or ""):
+        span_ids = tuple(_QUOTED.findall(m.group(1)))
+        clickids = tuple(c.group(1) for c in _CLICKID.finditer(m.group(2)))
+        if clickids and len(span_ids) == len(clickids):
+            calls.append(BatchCall(span_ids, clickids, m.group(3), m.group(4)))
+    return calls
+
+
+def batch_tokens(text: str, expected: int) -> list[str] | None:
+    """The ``expected`` numbers of a batch counter's answer ("123,45,6"), as text for `count_in`;
+    None when the answer is not that many numbers (then the endpoint is not to be trusted)."""
+    tokens = [t.strip() for t in (text or "").strip().split(",")]
+    if len(tokens) != expected or not all(re.fullmatch(r"-?\d+", t) for t in tokens):
+        return None
+    return tokens
+
+
+def learn_batch_endpoint(call: BatchCall, shown: list[int | None], responses: list[tuple[str, str]]) -> str | None:
+    """The URL template of the response that carried every count the list page showed, in
+    order; its clickid list becomes ``{clickids}`` (the owner and clicktype as for one article).
+    None when no response did, or the template would not be per list."""
+    if not shown or any(s is None for s in shown):
+        return None
+    joined = ",".join(call.clickids)
+    for url, body in responses:
+        tokens = batch_tokens(body, len(shown))
+        if tokens is None or [count_or_none(t) for t in tokens] != shown:
+            continue
+        url = re.sub("%2c", ",", url, flags=re.I)  # a script may have escaped the commas
+        template = _template(url, {"clickids": joined, "owner": call.owner, "clicktype": call.clicktype})
+        if "{clickids}" in template:
+            return template
+    return None
+
+
+def batch_endpoint_url(template: str, clickids: list[str] | tuple[str, ...], owner: str, clicktype: str,
+                       page_url: str) -> str:
+    """The batch counter URL for ``clickids`` (one owner and clicktype)."""
+    return urljoin(page_url, template.format(clickids=",".join(clickids), owner=owner, clicktype=clicktype))

@@ -5,7 +5,7 @@ import logging
 from enum import Enum
 
 from newscrawl.viewcounts.browser import INSTALL_CHROMIUM
-from newscrawl.viewcounts.endpoint import VSB_ENDPOINT
+from newscrawl.viewcounts.endpoint import VSB_BATCH_ENDPOINT, VSB_ENDPOINT
 
 logger = logging.getLogger(__package__)  # one logger for all of view counts
 
@@ -78,3 +78,43 @@ class ReaderState:
             logger.warning("view counts: %s; reading counts through VSB's counter directly (%s)", problem, INSTALL_CHROMIUM)
             self.strategy, self.template = Strategy.DIRECT, VSB_ENDPOINT
         return True
+
+
+class Batch(Enum):
+    """How the batch counter (a list of counters per request) is used, beside `Strategy`."""
+
+    UNTRIED = "untried"  # auto: the first list page that needs reading is rendered to learn it
+    LEARNED = "learned"  # counts read from the batch endpoint a rendered list page was seen to use
+    DIRECT = "direct"  # VSB's batch counter, unchecked (VIEW_COUNTS=direct, or auto without Chromium)
+    NONE = "none"  # counts are read one by one, the way `Strategy` says
+
+
+_FIRST_BATCH = {"auto": Batch.UNTRIED, "direct": Batch.DIRECT, "browser": Batch.NONE, "off": Batch.NONE}
+
+
+class BatchState:
+    """Whether counts are read in batches, and from which endpoint. It moves only through
+    `learned`, `unchecked` and `give_up`; giving up is said once, in the log and the stats
+    (``newscrawl/view_counts/batch_given_up``), and the counts are then read one by one."""
+
+    def __init__(self, crawler, asked: str, size: int):
+        self.crawler = crawler
+        self.strategy = _FIRST_BATCH[asked] if size > 1 else Batch.NONE
+        self.template: str | None = VSB_BATCH_ENDPOINT if self.strategy is Batch.DIRECT else None
+
+    def learned(self, template: str, page_url: str) -> None:
+        self.strategy, self.template = Batch.LEARNED, template
+        logger.info("view counts: learned the batch counter %s from %s; reading list pages' counts in batches",
+                    template, page_url)
+
+    def unchecked(self) -> None:
+        """No browser to check it with: VSB's batch counter, as VIEW_COUNTS=direct uses it."""
+        if self.strategy is Batch.UNTRIED:
+            self.strategy, self.template = Batch.DIRECT, VSB_BATCH_ENDPOINT
+
+    def give_up(self, reason: str) -> None:
+        if self.strategy is Batch.NONE:
+            return
+        self.strategy, self.template = Batch.NONE, None
+        self.crawler.stats.set_value("newscrawl/view_counts/batch_given_up", reason)
+        logger.warning("view counts: reading counts one by one from now on, not in batches: %s", reason)
