@@ -380,6 +380,48 @@ class Archive:
             [portal, kind],
         ))
 
+    # -- view counts without the pages -------------------------------------------------
+
+    def article_ids(self, portal: str, since: str | None = None) -> list[int]:
+        """The portal's articles (published at or after ``since``, ISO, when given), newest first."""
+        rows = self.db.execute(
+            "select id from articles where portal = ? and (? is null or published_at >= ?) order by published_at desc, id",
+            [portal, since, since],
+        )
+        return [r[0] for r in rows]
+
+    def latest_pages(self, article_ids: list[int]) -> list[dict]:
+        """The page each article was last fetched as (``article_id``, ``url``, ``html``,
+        ``headers``): what its view counter is read from, one page per article however many
+        URLs it was seen under."""
+        if not article_ids:
+            return []
+        marks = ",".join("?" * len(article_ids))
+        rows = self.db.execute(
+            f"""select article_id, url, html_zlib, headers from pages where article_id in ({marks})
+                order by article_id, fetched_at desc, url""",
+            list(article_ids),
+        )
+        pages: dict[int, dict] = {}
+        for article_id, url, html, headers in rows:
+            if article_id not in pages:
+                pages[article_id] = {"article_id": article_id, "url": url, "html": zlib.decompress(html),
+                                     "headers": json.loads(headers or "{}")}
+        return [pages[i] for i in article_ids if i in pages]
+
+    def record_view_counts(self, readings: list[tuple[int, int, str]], observed_at: str | None = None) -> None:
+        """Append one observation per ``(article_id, count, method)`` and make it each
+        article's latest count, in one transaction."""
+        stamp = observed_at or now()
+        for _, count, _ in readings:
+            if count not in SQLITE_INT_RANGE:
+                raise BadData(f"view count {count} is out of range for the archive")
+        with self.db.atomic():
+            self.db["view_counts"].insert_all(
+                {"article_id": a, "observed_at": stamp, "count": c, "method": m} for a, c, m in readings)
+            self.db.conn.executemany("update articles set view_count = ? where id = ?",
+                                     [(c, a) for a, c, _ in readings])
+
     def archived_before(self, url: str, stamp: str) -> bool:
         """Was ``url`` (canonical) first archived before ``stamp`` (ISO, UTC)?"""
         row = self.db.execute("select first_seen_at from article_urls where url = ?", [url]).fetchone()

@@ -258,6 +258,29 @@ def summary(db_path: str, show_url: str | None):
         _echo(f"{'body_text':>13}: {article['body_text'][:120]}…")
 
 
+def _run_settings(db_path: str, wait: float, verbose: bool, overrides: tuple[str, ...]) -> dict[str, object]:
+    """The Scrapy settings of a run the command line asked for (``-s NAME=VALUE`` last)."""
+    settings = {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR"}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"-s needs NAME=VALUE, got {item!r}")
+        settings[name] = value
+    return settings
+
+
+def _run(how, portal: str, arguments: dict, settings: dict, verbose: bool):
+    """Run ``how`` (`newscrawl.run.crawl` or ``counts``) and end as cron expects: quiet and 0
+    when all went well, else its summary line and its exit status."""
+    try:
+        outcome = how(portal, arguments, settings)
+    except ValueError as exc:  # a bad argument or setting, found before any request
+        raise click.UsageError(str(exc)) from exc
+    if outcome.exit_code or verbose:
+        _echo(outcome.summary(), err=True)
+    sys.exit(outcome.exit_code)
+
+
 @cli.command()
 @click.argument("portal")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
@@ -291,19 +314,31 @@ def crawl(portal, db_path, since, until, columns, related, max_pages, full, refr
                                             base_url=base_url).items() if v}
     if full:
         arguments["full"] = "1"
-    settings = {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR"}
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise click.UsageError(f"-s needs NAME=VALUE, got {item!r}")
-        settings[name] = value
-    try:
-        outcome = run.crawl(portal, arguments, settings)
-    except ValueError as exc:  # a bad argument or setting, found before any request
-        raise click.UsageError(str(exc)) from exc
-    if outcome.exit_code or verbose:
-        _echo(outcome.summary(), err=True)
-    sys.exit(outcome.exit_code)
+    settings = _run_settings(db_path, wait, verbose, overrides)
+    _run(run.crawl, portal, arguments, settings, verbose)
+
+
+@cli.command()
+@click.argument("portal")
+@click.option("--days", type=_whole_number(1), help="Only articles published in the last N days (default: all).")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--base-url", help="Read the counters of a mirror or the bundled portal instead of the real site.")
+@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress (default: quiet unless something is wrong).")
+def counts(portal, days, db_path, base_url, wait, overrides, verbose):
+    """Re-read the view counts of PORTAL's archived articles, for cron: one observation each,
+    without fetching their pages (VIEW_COUNTS_BATCH_SIZE counters per request where the portal's
+    batch counter allows). Exit status and summary line as for `crawl`.
+    """
+    from newscrawl import run
+    from newscrawl.portals import portals
+
+    if portal not in portals():
+        raise click.UsageError(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
+    arguments = {k: str(v) for k, v in dict(days=days, base_url=base_url).items() if v}
+    settings = _run_settings(db_path, wait, verbose, overrides)
+    _run(run.counts, portal, arguments, settings, verbose)
 
 
 @cli.command()

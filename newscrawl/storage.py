@@ -178,6 +178,20 @@ class ArchiveStorage:
     def urls_published_since(self, since: str) -> list[str]:
         return self.archive.urls_published_since(self.portal, since) if self.archive else []
 
+    def article_ids(self, since: str | None = None) -> list[int]:
+        return self.archive.article_ids(self.portal, since) if self.archive else []
+
+    def latest_pages(self, article_ids: list[int]) -> list[dict]:
+        return self.archive.latest_pages(article_ids) if self.archive else []
+
+    def observed_view_counts(self, readings: list[tuple[int, int, str]]) -> None:
+        """View counts read without fetching their articles (``newscrawl counts``): one
+        observation each, counted in the run record as ``counted``."""
+        if readings:
+            self._write(self.archive.record_view_counts, readings)
+            if not self.fatal:
+                self.record.results["counted"] += len(readings)
+
     def discovered(self, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
         """Persist pages to visit before the page that named them counts as done."""
         self._write(self.archive.discovered, self.portal, entries, source, done)
