@@ -21,5 +21,3 @@ class WebplusDemoSpider(PortalSpider):
             Column("1005/list.htm", "媒体交大"),
         ),
     )
-    # The view-count reader knows VSB's counter only (see Article.counter for WebPlus's).
-    custom_settings = {"VIEW_COUNTS": "off"}

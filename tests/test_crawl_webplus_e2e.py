@@ -109,3 +109,17 @@ def test_second_crawl_adds_nothing_and_asks_one_list_page_per_column(crawled):
     assert db.execute("select count(*) from failures").fetchone()[0] == 0
     second = {p: n - first_requests.get(p, 0) for p, n in site.requests.items() if n > first_requests.get(p, 0)}
     assert {p for p in second if p != "/robots.txt"} == {f"/{c.id}/list.htm" for c in COLUMNS}
+
+
+def test_webplus_view_counts_are_read_from_the_counter_the_page_names(tmp_path):
+    site = WebPlusSite(articles=30, seed=9)
+    db_path = tmp_path / "news.db"
+    with serve(site) as base_url:
+        done = subprocess.run(crawl_command(base_url, db_path, "-s", "VIEW_COUNTS=auto", spider="webplus_demo"),
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    db = open_db(db_path)
+    counts = {r["title"]: r["view_count"] for r in db["articles"].rows}
+    assert counts == {a.title: site.view_count(a) for a in site.articles}
+    assert {r["method"] for r in db["view_counts"].rows} == {"direct"}
+    assert db.execute("select count(*) from failures").fetchone()[0] == 0
