@@ -119,3 +119,21 @@ def test_wacz_is_refused_over_an_existing_file(newscrawl, tmp_path):
     out.write_bytes(b"keep")
     result = newscrawl("export", "--format", "wacz", "-o", str(out))
     assert result.exit_code == 1 and "exists: add --force" in result.output and out.read_bytes() == b"keep"
+
+
+def test_an_article_without_a_stored_page_is_left_out_and_counted(newscrawl, writable_db, tmp_path):
+    from sqlite_utils import Database
+
+    Database(writable_db).execute("delete from pages where url = ?", [URL]).connection.commit()
+    out = tmp_path / "x.wacz"
+    result = newscrawl("export", "--format", "wacz", "-o", str(out), db=writable_db)
+    assert result.output == f"wrote 11 articles as pages to {out}; 1 with no stored page left out\n"
+    assert URL not in {p.get("url") for p in _pages(out)}
+
+
+def test_without_py_wacz_the_export_says_what_to_install(newscrawl, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "wacz.main", None)  # import fails as if not installed
+    out = tmp_path / "x.wacz"
+    result = newscrawl("export", "--format", "wacz", "-o", str(out))
+    assert result.exit_code == 1 and not out.exists()
+    assert result.output == "Error: WACZ export needs the wacz package: run pip install 'newscrawl[wacz]'\n"
