@@ -20,8 +20,9 @@ browser that will not start) ``auto`` says so once and reads every count through
 counter; ``browser`` stops the run at once with reason ``no_browser``.
 
 `endpoint` is pure (counts, endpoint templates, their checks); `browser` is the one module
-that knows Playwright; `config` parses the settings once; `state` is how counts are read
-right now; `reader` reads them; `pipeline` puts them on articles.
+that knows Playwright; `plain` sends the plain requests to a counter; `config` parses the
+settings once; `state` is how counts are read right now; `reader` reads them, one by one or
+through `batches` (many counters in one request); `pipeline` puts them on articles.
 """
 from newscrawl.viewcounts.browser import abort_request
 from newscrawl.viewcounts.config import MODES

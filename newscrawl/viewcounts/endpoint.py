@@ -84,6 +84,13 @@ def _template(url: str, counter: dict) -> str:
     return base + path + (f"?{query}" if query else "")
 
 
+def counter_key(counter: dict) -> tuple:
+    """What makes two articles' counters one (a cross-posted article shares its counter)."""
+    if counter.get("kind") == "webplus":
+        return ("webplus", counter["url"])
+    return (str(counter["owner"]), str(counter["clickid"]), str(counter["clicktype"]))
+
+
 def endpoint_url(template: str, counter: dict, page_url: str) -> str:
     """The counter URL of one article: the template filled from its own ``_showDynClicks``."""
     return urljoin(page_url, template.format(**counter))
