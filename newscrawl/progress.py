@@ -7,7 +7,7 @@ the archive holds are not fetched at all, so they are not counted.
 A Scrapy extension (``EXTENSIONS``) that listens to the crawl's signals and stats and draws
 one line with rich on stderr, refreshed twice a second:
 
-    xjtu: 120 new · 3 known · 0 failed · 12 list pages · 4.1 pages/s ━━━━━━━╺━━━━  60% 0:00:44
+    xjtu: 120 new · 3 known · 0 failed · 12 list pages · 1.0 pages/s ━━━━━━━╺━━━━  60% 0:03:10
 
 ``PROGRESS`` chooses when: ``auto`` (the default) only when stderr is a terminal, so a cron
 run, whose stderr is a pipe or a file, prints nothing; ``on`` or ``off`` always. The total,
@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections import deque
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -28,6 +29,7 @@ from newscrawl.signals import page_failed
 
 logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.5
+RATE_WINDOW = 30  # seconds of the crawl the rate (and so the time left) is taken over
 # What the archive answers for an article it already had (archive/store.py, Archive.save).
 KNOWN_RESULTS = ("updated", "unchanged", "duplicate")
 
@@ -50,7 +52,7 @@ class CrawlProgress:
 
     def __init__(self, crawler, stream=None):
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
         self.crawler = crawler
         self.stats = crawler.stats
@@ -59,7 +61,7 @@ class CrawlProgress:
             TextColumn("{task.description}", markup=False),
             BarColumn(bar_width=12),
             TaskProgressColumn(),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[eta]}"),
             console=self.console,
             auto_refresh=False,  # refreshed from the reactor (no thread writing meanwhile)
             transient=False,
@@ -69,7 +71,7 @@ class CrawlProgress:
         self.list_pages = 0
         self.lists_waiting = 0
         self.failed = 0
-        self.started = time.monotonic()
+        self.samples: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
         self.loop = task.LoopingCall(self.refresh)
 
     @classmethod
@@ -93,7 +95,7 @@ class CrawlProgress:
 
     def spider_opened(self, spider):
         self.portal = getattr(getattr(spider, "portal", None), "name", None) or spider.name
-        self.task = self.progress.add_task(self.description(), total=None)
+        self.task = self.progress.add_task(self.description(0.0), total=None, eta="")
         self.progress.start()
         self.loop.start(REFRESH_SECONDS, now=True)
 
@@ -128,12 +130,19 @@ class CrawlProgress:
         known = sum(self.stats.get_value(f"newscrawl/articles/{r}", 0) for r in KNOWN_RESULTS)
         return new, known
 
-    def description(self) -> str:
+    def description(self, rate: float) -> str:
         new, known = self.articles()
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = self.stats.get_value("response_received_count", 0) / elapsed
         return (f"{self.portal}: {new} new · {known} known · {self.failed} failed · "
                 f"{self.list_pages} list pages · {rate:.1f} pages/s")
+
+    def rate(self, done: int) -> float:
+        """Pages a second over the last RATE_WINDOW seconds (since the start, before that)."""
+        now = time.monotonic()
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= RATE_WINDOW:
+            self.samples.popleft()
+        then, done_then = self.samples[0]
+        return (done - done_then) / (now - then) if now > then else 0.0
 
     def remaining(self) -> int | None:
         """Requests still to do, once the walk of the list pages is over (else None: unknown)."""
@@ -147,10 +156,20 @@ class CrawlProgress:
 
     def refresh(self, final: bool = False) -> None:
         done = self.stats.get_value("response_received_count", 0)
+        rate = self.rate(done)
         left = 0 if final else self.remaining()
         total = None if left is None else done + left
-        self.progress.update(self.task, description=self.description(), completed=done, total=total)
+        # The time left is ours: rich forgets its speed samples whenever the total changes,
+        # and here it grows as list pages name articles.
+        eta = "" if left is None or not rate else _clock(left / rate)
+        self.progress.update(self.task, description=self.description(rate), completed=done, total=total, eta=eta)
         self.progress.refresh()
+
+
+def _clock(seconds: float) -> str:
+    minutes, second = divmod(int(seconds + 0.5), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}"
 
 
 def _is_list_page(request) -> bool:

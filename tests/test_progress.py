@@ -59,6 +59,7 @@ def test_a_crawl_on_a_terminal_shows_its_progress(portal, tmp_path):
     assert "0 failed" in final
     assert int(re.search(r"(\d+) list pages", final)[1]) > 0
     assert re.search(r"[\d.]+ pages/s", final) and "100%" in final
+    assert final.endswith("0:00:00")  # the time left, once nothing is
     assert lines[0].startswith("xjtu: 0 new")
 
 
