@@ -1,6 +1,7 @@
 """One writer at a time: an advisory lock beside the archive file, held for a whole crawl."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -21,6 +22,7 @@ class ArchiveLock:
         self.path = Path(f"{archive_path}.lock")
         self._fd: int | None = None
         self.taken_over: str | None = None  # what the dead holder left, once acquired
+        self.left_outcome: dict | None = None  # how the last run ended, when its archive could not say
 
     def acquire(self, wait: float = 0.0, poll: float = 0.2, deadline: float = 0.0) -> bool:
         """Take the lock, waiting up to ``wait`` seconds; False if another run holds it.
@@ -38,7 +40,9 @@ class ArchiveLock:
                 time.sleep(poll)
                 continue
             left = _holder(os.pread(fd, 4096, 0))
-            if left:
+            if left and "outcome" in left:
+                self.left_outcome = left["outcome"]
+            elif left:
                 self.taken_over = (f"taking over from process {left.get('pid')} (started {left.get('started')}), "
                                    "which ended without releasing it")
             now = time.time()
@@ -74,9 +78,22 @@ class ArchiveLock:
             os.close(fd)  # closing drops the shared lock, if it was taken
         return False
 
-    def release(self) -> None:
+    def note(self) -> dict | None:
+        """What the last holder left in the file: ``{"outcome": …}`` when its run could not be
+        recorded in the archive (a full disk), read without taking the lock."""
+        try:
+            return _holder(self.path.read_bytes())
+        except OSError:
+            return None
+
+    def release(self, outcome: dict | None = None) -> None:
+        """Let go; ``outcome``: how the run ended, kept in the file for the next run to record
+        when the archive itself could not take it (the lock file is tiny and already there)."""
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
+            if outcome is not None:
+                with contextlib.suppress(OSError):
+                    os.pwrite(self._fd, json.dumps({"outcome": outcome}, ensure_ascii=False).encode() + b"\n", 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -17,11 +17,12 @@ def _pairs(db: Database, sql: str) -> list[list]:
     return [list(r) for r in db.execute(sql).fetchall()]
 
 
-def stats(db: Database, runs: int = 10, *, crawling: bool = True) -> dict:
+def stats(db: Database, runs: int = 10, *, crawling: bool = True, left: dict | None = None) -> dict:
     """Counts an archivist checks first, as plain data (what ``--json`` prints).
 
     ``crawling``: whether a crawl holds the archive now; when none does, a run still marked
-    ``running`` ended without saying so (it was killed) and is shown as ``killed``."""
+    ``running`` ended without saying so (it was killed) and is shown as ``killed`` — unless
+    ``left`` (the outcome a run on a full disk left in the lock file) says how it ended."""
     reason = ", reason" if "reason" in db["crawl_runs"].columns_dict else ", null as reason"
     recent = db.execute(
         f"""select id, portal, started_at, finished_at, status, requests, new_articles, updated_articles,
@@ -35,7 +36,10 @@ def stats(db: Database, runs: int = 10, *, crawling: bool = True) -> dict:
         run = dict(zip(names, row))
         run["failures_by_kind"] = json.loads(run["failures_by_kind"] or "{}")
         if run["status"] == "running" and not crawling:
-            run["status"], run["reason"] = "killed", "the process ended without finishing the run"
+            if left and left.get("run_id") == run["id"]:
+                run["status"], run["reason"] = left.get("status"), left.get("reason")
+            else:
+                run["status"], run["reason"] = "killed", "the process ended without finishing the run"
         crawl_runs.append(run)
     return {
         "articles": _one(db, "select count(*) from articles"),

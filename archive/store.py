@@ -343,6 +343,7 @@ class Archive:
             ).last_pk
 
     def finish_run(self, run_id: int, **fields) -> None:
+        """Record how run ``run_id`` ended (``status``, ``reason``, its counts)."""
         if "failures_by_kind" in fields:
             fields["failures_by_kind"] = _json(fields["failures_by_kind"])
         with self.db.atomic():

@@ -410,7 +410,9 @@ def stats(db_path: str, as_json: bool, runs: int):
     from archive.lock import ArchiveLock
     from archive.stats import render_stats, stats as collect
 
-    data = collect(open_readonly(db_path), runs=runs, crawling=ArchiveLock(db_path).is_held())
+    lock = ArchiveLock(db_path)
+    left = (lock.note() or {}).get("outcome")
+    data = collect(open_readonly(db_path), runs=runs, crawling=lock.is_held(), left=left)
     if as_json:
         _echo_json(data)
     else:

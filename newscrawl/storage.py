@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
@@ -104,6 +105,8 @@ class ArchiveStorage:
         try:
             self._reserve()
             self.archive = Archive(self.config.path)
+            if self.lock.left_outcome:  # the last run ended on a full disk: its record now
+                self.archive.finish_run(**self.lock.left_outcome)
             self.record.run_id = self.archive.start_run(self.portal, getattr(spider, "arguments", {}))
             self._unresolved = set(self.archive.unresolved_failures(self.portal))
         except (ArchiveError, sqlite3.Error, OSError) as exc:
@@ -124,25 +127,29 @@ class ArchiveStorage:
         stats = self.crawler.stats
         record.requests = stats.get_value("downloader/request_count", 0)
         record.status, record.reason = self._ending(reason)
+        outcome = {
+            "run_id": record.run_id,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "requests": record.requests,
+            "new_articles": record.results["new"],
+            "updated_articles": record.results["updated"],
+            "duplicate_articles": record.results["duplicate"],
+            "failures": sum(record.failures.values()),
+            "failures_by_kind": dict(record.failures),
+            "status": record.status,
+            "reason": record.reason or None,
+        }
+        unrecorded = None
         try:
-            self.archive.finish_run(
-                record.run_id,
-                requests=record.requests,
-                new_articles=record.results["new"],
-                updated_articles=record.results["updated"],
-                duplicate_articles=record.results["duplicate"],
-                failures=sum(record.failures.values()),
-                failures_by_kind=dict(record.failures),
-                status=record.status,
-                reason=record.reason or None,
-            )
+            self.archive.finish_run(**outcome)
         except (sqlite3.Error, OSError) as exc:  # the disk that failed the crawl may fail this too
             record.reason = "; ".join(filter(None, [record.reason, f"the run could not be recorded in the archive: {exc}"]))
             logger.warning("the run could not be recorded as %s: %s", record.status, exc)
+            unrecorded = outcome  # the lock file keeps it; the next run records it
         finally:
             self.archive.close()
             self._release_reserve()
-            self.lock.release()
+            self.lock.release(unrecorded)
 
     def _ending(self, reason: str) -> tuple[str, str]:
         if self.fatal:

@@ -52,3 +52,15 @@ def test_whether_a_crawl_holds_the_archive_can_be_asked_without_writing(tmp_path
     assert ArchiveLock(tmp_path / "a.db").is_held()
     lock.release()
     assert not ArchiveLock(tmp_path / "a.db").is_held()
+
+
+def test_a_run_that_could_not_record_its_end_leaves_it_for_the_next(tmp_path):
+    lock = ArchiveLock(tmp_path / "a.db")
+    lock.acquire()
+    lock.release({"run_id": 7, "status": "failed", "reason": "disk full"})
+    assert lock.note() == {"outcome": {"run_id": 7, "status": "failed", "reason": "disk full"}}
+    successor = ArchiveLock(tmp_path / "a.db")
+    assert successor.acquire()
+    assert successor.left_outcome == {"run_id": 7, "status": "failed", "reason": "disk full"}
+    assert successor.taken_over is None  # not a dead holder: a run that said how it ended
+    successor.release()
