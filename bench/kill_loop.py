@@ -359,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latest", type=float, default=4.0)
     parser.add_argument("--clock", choices=("crawl", "start"), default="crawl",
                         help="Count the seconds from the run's first request to the portal, or from its start.")
-    parser.add_argument("--latency", type=float, default=0.4, help="Seconds each article page takes.")
+    parser.add_argument("--latency", type=float, default=0.6,
+                        help="Seconds each article page takes (slow enough that every kill lands mid-crawl).")
     parser.add_argument("--view-counts", default="off", help="VIEW_COUNTS of the crawls (off keeps it fast).")
     parser.add_argument("--port", type=int, default=0, help="The portal's port (default: a free one).")
     parser.add_argument("--db", type=Path, help="Archive to build (default: a temporary file).")
