@@ -31,6 +31,9 @@ class Article:
     source: str = ""
     published_at: str | None = None  # ISO 8601, Asia/Shanghai (+08:00)
     published_raw: str = ""
+    # day | minute | second: how much of published_at the page printed (a day-only date is
+    # stored at midnight, which this tells apart from a printed 00:00); None without a date.
+    published_precision: str | None = None
     body_text: str = ""
     body_html: str = ""
     images: list[Image] = field(default_factory=list)

@@ -1,6 +1,6 @@
 import pytest
 
-from newscrawl.extract.dates import find_date, parse_date
+from newscrawl.extract.dates import date_precision, find_date, parse_date
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,18 @@ def test_other_zones_get_their_own_offset():
 @pytest.mark.parametrize("raw", ["第2024期", "电话：027-68752883", "共299条 1/30"])
 def test_numbers_that_are_not_dates(raw):
     assert parse_date(raw) is None
+
+
+@pytest.mark.parametrize(
+    "raw, precision",
+    [
+        ("2025-04-17", "day"),  # stored at midnight, but the page never said 00:00
+        ("2025年4月17日", "day"),
+        ("2025-04-17 00:00", "minute"),  # a printed midnight is a minute
+        ("时间：2020年02月15日 15:59", "minute"),
+        ("2024年12月20日 17:19:05", "second"),
+        ("第2024期", None),
+    ],
+)
+def test_precision_says_what_the_page_printed(raw, precision):
+    assert date_precision(raw) == precision

@@ -37,6 +37,10 @@ def test_non_vsb_article_field(wordpress, field):
     assert wordpress[field] == _expected(WORDPRESS)[field]
 
 
+def test_published_precision_follows_what_the_page_printed(wordpress):
+    assert wordpress["published_precision"] == "minute"  # the post prints 10:05, no seconds
+
+
 def test_non_vsb_article_is_marked_generic(wordpress):
     assert wordpress["extraction"] == "generic"
 

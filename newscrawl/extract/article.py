@@ -7,7 +7,7 @@ from parsel import Selector
 
 from newscrawl.extract.counter import find_counter, find_visit_counter
 from newscrawl.extract.credits import merge_credits
-from newscrawl.extract.dates import find_date, parse_date
+from newscrawl.extract.dates import date_precision, find_date, parse_date
 from newscrawl.extract.fields import (
     ExtractionError,
     Reading,
@@ -119,6 +119,7 @@ def _article(reading: Reading, sel: Selector, text: str, url: str, portal: Porta
         source=reading.source,
         published_at=parse_date(raw_date, portal.timezone) if raw_date else None,
         published_raw=raw_date,
+        published_precision=date_precision(raw_date) if raw_date else None,
         body_text="\n".join(reading.lines),
         body_html=clean_html(reading.body_copy, url),
         images=reading.images,

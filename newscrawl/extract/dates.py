@@ -19,6 +19,17 @@ def find_date(text: str) -> str | None:
     return m.group(0).strip() if m else None
 
 
+def date_precision(raw: str) -> str | None:
+    """How much of the moment ``raw`` prints: day, minute or second (None if no date).
+
+    A day-only date parses to midnight; this is what tells it from a page that prints 00:00.
+    """
+    m = DATE_RE.search(raw or "")
+    if not m:
+        return None
+    return "second" if m["S"] else "minute" if m["M"] else "day"
+
+
 @lru_cache(maxsize=4096)
 def parse_date(raw: str, timezone: str = "Asia/Shanghai") -> str | None:
     """``raw`` as ISO 8601 with the portal's UTC offset, or None if it is not a date.
