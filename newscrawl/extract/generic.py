@@ -38,6 +38,11 @@ WEBPLUS_MARKERS = (
     re.compile(r"""portletmode=["']?simpleArticleAttri|id=["']?wp_(?:news|paging)_w\d"""),
     re.compile(r"/_upload/article/|/_css/_system/system\.css"),
 )
+# Heading tags, ranked: of two equally near the body, h1 is the article's title, h3 its subtitle.
+_HEADINGS = {"h1": 6, "h2": 5, "h3": 4, "h4": 3, "h5": 2, "h6": 1}
+_TITLE_CLASS = re.compile(r"title|biaoti|bt\b", re.I)
+# A <title> that is the site's name alone (江北理工大学新闻网, 某某学院): no article is named so.
+_SITE_NAME = re.compile(r"(?:新闻网|新闻中心|网站|官网|门户|首页|主页|信息网|大学|学院|学校|University|College)$", re.I)
 MIN_BODY_CHARS = 40  # below this there is no article to speak of
 
 
@@ -180,24 +185,51 @@ def _head_facts(doc) -> tuple[str, str, str]:
 
 
 def _title(doc, body_el, page_title: str):
-    """The heading the <title> names (templates append the site's name to <title>)."""
+    """The article's heading: the one the <title> names, else the heading nearest the body.
+
+    Templates append the site's name to <title>, and some print the site's name alone
+    there: a heading (or the whole <title>) that is only the site's name is no title.
+    """
+    site = _site_names(doc, page_title)
+    if page_title in site:
+        page_title = ""
+    order = {el: i for i, el in enumerate(doc.iter())}
     candidates = []
-    for el in doc.iter("h1", "h2", "h3", "h4", "div", "p", "span"):
-        if el.tag in ("div", "p", "span") and "title" not in (el.get("class") or "").lower():
+    for el in doc.iter("h1", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "td", "strong"):
+        if el.tag not in _HEADINGS and not _TITLE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
             continue
         if _is_chrome(el) or any(a is body_el for a in el.iterancestors()) or el is body_el:
             continue
         text = normalise_line(el.text_content())
-        if 4 <= len(text) <= 120:
+        if 4 <= len(text) <= 120 and text not in site and order[el] < order[body_el]:
             candidates.append((el, text))
     named = [(el, text) for el, text in candidates if page_title and (text in page_title or page_title in text)]
     if named:
         return max(named, key=lambda c: len(c[1]))
-    for el, text in candidates:
-        if el.tag == "h1":
-            return el, text
+    if candidates:
+        # Nearest: sharing the deepest ancestor with the body, then a heading over a
+        # title-classed block, then the last before the body (a column box's heading
+        # stands further away than the article's own).
+        body_path = {a: depth for depth, a in enumerate(reversed([body_el, *body_el.iterancestors()]))}
+        def nearness(c):
+            el = c[0]
+            common = next((body_path[a] for a in el.iterancestors() if a in body_path), 0)
+            return common, _HEADINGS.get(el.tag, 0), order[el]
+        return max(candidates, key=nearness)
+    parts = [p for p in _TITLE_SPLIT.split(page_title) if p and p not in site]
+    return None, (max(parts, key=len) if parts else "")
+
+
+def _site_names(doc, page_title: str) -> set[str]:
+    """What names the site rather than the article: og:site_name, the <title>'s last part
+    when it has several, and the whole <title> when it reads as a site's name."""
+    names = {normalise_line(v) for v in doc.xpath("//meta[@property='og:site_name']/@content")}
     parts = [p for p in _TITLE_SPLIT.split(page_title) if p]
-    return None, (max(parts[:-1] or parts, key=len) if parts else "")
+    if len(parts) > 1:
+        names.add(parts[-1])
+    if _SITE_NAME.search(page_title):
+        names.add(page_title)
+    return {n for n in names if n}
 
 
 def _lines_between(doc, title_el, body_el) -> list[str]:
