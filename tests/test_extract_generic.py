@@ -92,3 +92,13 @@ def test_a_list_page_is_no_article(path):
 def test_a_page_without_text_is_no_article():
     with pytest.raises(ExtractionError):
         extract("<html><body><nav><a href='/'>首页</a></nav><p>短</p></body></html>", "https://example.edu.cn/a")
+
+
+def test_a_footer_inside_the_body_container_is_not_body_text():
+    html = """<html><head><title>学校召开安全工作会议_某某学院</title></head><body>
+    <div class="main"><h1>学校召开安全工作会议</h1><p>2025-05-08</p>
+    <div><p>5月7日，学校召开春夏季安全工作会议，部署校园消防、实验室和交通安全等重点工作。</p>
+    <p>会议要求各单位压实责任，开展隐患排查，确保校园安全稳定。</p>
+    <p>版权所有 © 2025 某某学院 地址：某市大学路1号</p></div></div></body></html>"""
+    article = extract(html, "https://www.example.edu.cn/news/2025/0508/77.html")
+    assert article.body_text.splitlines()[-1] == "会议要求各单位压实责任，开展隐患排查，确保校园安全稳定。"

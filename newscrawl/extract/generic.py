@@ -43,6 +43,14 @@ _HEADINGS = {"h1": 6, "h2": 5, "h3": 4, "h4": 3, "h5": 2, "h6": 1}
 _TITLE_CLASS = re.compile(r"title|biaoti|bt\b", re.I)
 # A <title> that is the site's name alone (江北理工大学新闻网, 某某学院): no article is named so.
 _SITE_NAME = re.compile(r"(?:新闻网|新闻中心|网站|官网|门户|首页|主页|信息网|大学|学院|学校|University|College)$", re.I)
+# Site furniture told by what it says, for footers with no class or id to give them away
+# (a bare <table> of 新闻热线…版权声明… rows). One strong mark, or two of the contact kind.
+_BOILERPLATE = re.compile(
+    r"版权所有|版权声明|Copyright|©|ICP[备证]|新闻热线|投稿邮箱|技术支持|网站地图|主办单位|建议使用.{0,12}浏览器|分辨率", re.I
+)
+# Marks no article's closing line carries: a body ending in one has swallowed the footer.
+_FOOTER_LINE = re.compile(r"版权所有|版权声明|Copyright|©|ICP[备证]|新闻热线|投稿邮箱", re.I)
+_CONTACT = re.compile(r"地址[:：]|邮编[:：]|邮政编码|电话[:：]|传真[:：]|E-?mail[:：]|邮箱[:：]", re.I)
 MIN_BODY_CHARS = 40  # below this there is no article to speak of
 
 
@@ -91,6 +99,8 @@ def extract_fields(text: str, url: str) -> Reading:
     fields = info_fields(between)
     lines, credits, body_copy = body_lines(body_el)
     lines = [line for line in lines if not _FURNITURE.match(line)]
+    while lines and _FOOTER_LINE.search(lines[-1]):
+        lines.pop()  # the footer inside the body's own container
     if sum(len(line) for line in lines) < MIN_BODY_CHARS:
         raise ExtractionError("no plausible article (too little text)")
     raw_date = raw_meta_date or fields.get("date") or find_date("\n".join(lines[:2] + lines[-3:])) or ""
@@ -126,15 +136,15 @@ def densest_block(root):
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag not in _PARAGRAPH_TAGS | {"article", "main", "body"}:
             continue
-        if el.tag in ("div", "section", "article", "main", "body") and _has_block_child(el):
+        if el.tag in ("div", "section", "article", "main", "body", "td") and _has_block_child(el):
             # Text standing loose in a container (spans and <br>s beside blocks) is a
-            # paragraph of the container itself.
+            # paragraph of the container itself; so in a layout <td>, not its whole text.
             text, parent = normalise_line(_loose_text(el)), el
         elif el.tag in _PARAGRAPH_TAGS:
             text, parent = normalise_line(el.text_content()), el.getparent()
         else:
             continue
-        if parent is None or len(text) < 10 or _link_density(el) > 0.5 or _is_chrome(el):
+        if parent is None or len(text) < 10 or _link_density(el) > 0.5 or _is_chrome(el) or is_boilerplate(text):
             continue
         score = 1 + len(_PUNCT.findall(text)) + min(len(text) / 50, 5)
         scores[parent] = scores.get(parent, 0) + score
@@ -145,6 +155,11 @@ def densest_block(root):
         return None
     best = max(scores, key=lambda el: scores[el] * (1 - _link_density(el)))
     return best
+
+
+def is_boilerplate(text: str) -> bool:
+    """True for a site footer's line (copyright, hotline, address block), whatever its markup."""
+    return bool(_BOILERPLATE.search(text)) or len(_CONTACT.findall(text)) >= 2
 
 
 def _loose_text(el) -> str:
