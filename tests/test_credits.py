@@ -1,6 +1,6 @@
 import pytest
 
-from newscrawl.extract.credits import parse_credits
+from newscrawl.extract.credits import parse_credits, split_byline
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,8 @@ from newscrawl.extract.credits import parse_credits
         ("责任编辑：赵六 审核:钱七", {"责任编辑": ["赵六"], "审核": ["钱七"]}),
         ("撰稿：党委宣传部/电气工程学院", {"撰稿": ["党委宣传部", "电气工程学院"]}),
         ("初审：甲乙 复审：丙丁 终审：戊己", {"初审": ["甲乙"], "复审": ["丙丁"], "终审": ["戊己"]}),
+        ("（通讯员 张三）", {"通讯员": ["张三"]}),  # in brackets a byline leaves the colon out
+        ("（记者 李四 摄影 王五）", {"记者": ["李四"], "摄影": ["王五"]}),
     ],
 )
 def test_credit_lines(line, expected):
@@ -28,6 +30,8 @@ def test_credit_lines(line, expected):
         "他说：编辑：很好",  # a sentence that mentions a role is body text
         "会议由校长主持。编辑部主任出席",
         "编辑：这是一段很长的句子而不是一个名字列表因为它远远超过了名字的长度",
+        "记者 李四",  # without brackets, a colon is what makes a role a label
+        "（图片来自网络）",
         "",
     ],
 )
@@ -70,3 +74,17 @@ def test_more_credit_forms(line, expected):
 )
 def test_prose_with_a_colon_is_not_credits(line):
     assert parse_credits(line) is None
+
+
+@pytest.mark.parametrize(
+    "line, where, credits, rest",
+    [
+        ("本网讯（记者 李四 摄影 王五）5月19日，论坛举行。", "start", {"记者": ["李四"], "摄影": ["王五"]}, "本网讯5月19日，论坛举行。"),
+        ("（通讯员 张三）近日，我校举行运动会。", "start", {"通讯员": ["张三"]}, "近日，我校举行运动会。"),
+        ("会议圆满结束。（通讯员 张三）", "end", {"通讯员": ["张三"]}, "会议圆满结束。"),
+        ("近日，我校（含分校）举行运动会。", "start", {}, "近日，我校（含分校）举行运动会。"),
+        ("详见通知（附件一）", "end", {}, "详见通知（附件一）"),
+    ],
+)
+def test_bylines_at_the_edges_of_a_body_line(line, where, credits, rest):
+    assert split_byline(line, where) == (credits, rest)

@@ -14,6 +14,11 @@ ROLES = sorted(
 _ROLE = "|".join(map(re.escape, ROLES))
 # A role starts the line or follows a separator: never the middle of a word (编辑部主任).
 _SEGMENT = re.compile(rf"(?:^|(?<=[\s（(【\[|｜;；，,、/]))({_ROLE})\s*[:：]\s*")
+# In brackets a byline may leave the colon out: （记者 李四 摄影 王五）, （通讯员 张三）.
+_BARE_SEGMENT = re.compile(rf"(?:^|(?<=[\s（(【\[|｜;；，,、/]))({_ROLE})(?:\s*[:：]\s*|\s+)")
+# A byline opening the first paragraph (本网讯（记者 李四）5月19日，…) or closing the last (…。（通讯员 张三）).
+_LEADING_BYLINE = re.compile(r"^(?P<lead>[^（(。，,]{0,10}讯)?\s*(?P<byline>[（(][^（()）]{3,60}[)）])\s*")
+_TRAILING_BYLINE = re.compile(r"\s*(?P<byline>[（(][^（()）]{3,60}[)）])\s*$")
 _NAME_SPLIT = re.compile(r"[、，,/／;；\s]+")
 _NOTE = re.compile(r"[（(][^（()）]*[)）]")  # 张三（实习） -> 张三: a note, not part of the name
 _SENTENCE = re.compile(r"[。！？!?]|[\u4e00-\u9fff]{2,}[：:]")
@@ -29,9 +34,10 @@ def parse_credits(line: str) -> dict[str, list[str]] | None:
     a clause (sentence punctuation, a nested "label:", or longer than a name).
     """
     text = line.strip()
+    segment = _SEGMENT
     if text[:1] in _BRACKETS and text[-1:] in _BRACKETS:
-        text = text[1:-1].strip()
-    matches = list(_SEGMENT.finditer(text))
+        text, segment = text[1:-1].strip(), _BARE_SEGMENT
+    matches = list(segment.finditer(text))
     if not matches or matches[0].start() != 0:
         return None
     credits: dict[str, list[str]] = {}
@@ -47,6 +53,20 @@ def parse_credits(line: str) -> dict[str, list[str]] | None:
         bucket = credits.setdefault(m.group(1), [])
         bucket.extend(n for n in names if n not in bucket)
     return {role: names for role, names in credits.items() if names} or None
+
+
+def split_byline(line: str, where: str = "start") -> tuple[dict[str, list[str]], str]:
+    """The credits of a bracketed byline at the ``start`` or ``end`` of a body line, and the
+    line without it; ({}, line) when there is none (a bracket of other words is left alone).
+
+    本网讯（记者 李四 摄影 王五）5月19日，… -> ({记者: [李四], 摄影: [王五]}, 本网讯5月19日，…)
+    """
+    m = (_LEADING_BYLINE if where == "start" else _TRAILING_BYLINE).search(line)
+    found = parse_credits(m["byline"]) if m else None
+    if not found:
+        return {}, line
+    rest = (m["lead"] or "") + line[m.end() :] if where == "start" else line[: m.start()]
+    return found, rest.strip()
 
 
 def merge_credits(*parts: dict[str, list[str]]) -> dict[str, list[str]]:

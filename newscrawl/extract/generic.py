@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.extract.credits import merge_credits
+from newscrawl.extract.credits import merge_credits, parse_credits, split_byline
 from newscrawl.extract.dates import find_date
 from newscrawl.extract.fields import ExtractionError, Reading, attachments, body_lines, head_lines, images, info_fields
 from newscrawl.extract.page import parse_html
-from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, normalise_line
+from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, normalise_line, text_lines
 
 # What marks a page as VSB/博达 output, whatever its template looks like.
 VSB_MARKERS = (
@@ -101,6 +101,7 @@ def extract_fields(text: str, url: str) -> Reading:
     lines = [line for line in lines if not _FURNITURE.match(line)]
     while lines and _FOOTER_LINE.search(lines[-1]):
         lines.pop()  # the footer inside the body's own container
+    lines, bylines = _bylines(lines)
     if sum(len(line) for line in lines) < MIN_BODY_CHARS:
         raise ExtractionError("no plausible article (too little text)")
     raw_date = raw_meta_date or fields.get("date") or find_date("\n".join(lines[:2] + lines[-3:])) or ""
@@ -110,11 +111,52 @@ def extract_fields(text: str, url: str) -> Reading:
         published_raw=raw_date,
         lines=lines,
         body_copy=body_copy,
-        credits=merge_credits(fields["credits"], credits),
+        credits=merge_credits(fields["credits"], bylines, credits, _credits_after(body_el)),
         images=images(body_copy, url),
         attachments=attachments(body_el, url),
         rules="generic",
     )
+
+
+def _bylines(lines: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The body's lines without the bracketed bylines opening or closing it, and their credits."""
+    if not lines:
+        return lines, {}
+    lead, first = split_byline(lines[0], "start")
+    lines = ([first] if first else []) + lines[1:]
+    if not lines:
+        return lines, lead
+    tail, last = split_byline(lines[-1], "end")
+    lines = lines[:-1] + ([last] if last else [])
+    return lines, merge_credits(lead, tail)
+
+
+def _credits_after(body_el, levels: int = 3, max_lines: int = 6) -> dict[str, list[str]]:
+    """Credit lines just after the body, outside its container (a table row of 编辑：… 审核：…).
+
+    Looks at the first few lines that follow the body and its near ancestors, up to
+    navigation (an article's "foot" block is no site footer, so classes do not stop it);
+    only a line that is wholly credits counts.
+    """
+    credits: dict[str, list[str]] = {}
+    seen, node = 0, body_el
+    for _ in range(levels):
+        for sib in node.itersiblings():
+            if not isinstance(sib.tag, str):
+                continue
+            if sib.tag in _CHROME_TAGS or _link_density(sib) > 0.5:
+                return credits
+            for line in text_lines(sib):
+                found = parse_credits(line)
+                if found:
+                    credits = merge_credits(credits, found)
+                seen += 1
+                if seen >= max_lines:
+                    return credits
+        node = node.getparent()
+        if node is None or node.tag == "body":
+            break
+    return credits
 
 
 def _is_chrome(el) -> bool:
