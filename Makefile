@@ -47,3 +47,9 @@ clean:
 .PHONY: kill-loop
 kill-loop: install
 	$(PY) bench/kill_loop.py $(KILL_LOOP_ARGS)
+
+# Not a test: wall and CPU seconds of NewsCrawl (VIEW_COUNTS off, auto) against a bare Scrapy
+# fetch of the same pages, 2,000 articles (pass CPU_BENCH_ARGS="--repeat 3" for medians).
+.PHONY: bench-cpu
+bench-cpu: install
+	$(PY) bench/cpu_bench.py $(CPU_BENCH_ARGS)

@@ -209,7 +209,7 @@ class ArchiveStorage:
         """Archive ``article`` (one transaction); None when it could not be."""
         done = (article.requested_url,) if article.requested_url else ()
         try:
-            result = self._write(self.archive.save, article, done=done)
+            result = self._write(self.archive.save, article, done=done, resolve=True, run_id=self.record.run_id)
         except BadData as exc:
             self.fail(PageFailure(article.url, article.portal or self.portal, "validation", str(exc)))
             return None
@@ -217,7 +217,6 @@ class ArchiveStorage:
             return None
         self.record.results[result] += 1
         self.crawler.stats.inc_value(f"newscrawl/articles/{result}")
-        self._write(self.archive.resolve_failure, article.url, self.record.run_id)
         return result
 
     def fail(self, failure: PageFailure, **signal_kwargs) -> None:

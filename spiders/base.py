@@ -264,17 +264,18 @@ class PortalSpider(scrapy.Spider):
         # A copy of an article this run already read (posted in a second column) is stored
         # as another URL of it, related box and all: asking for its box again costs a request.
         digest = content_hash(article.title, article.body_text)
-        related = None if digest in self.contents else self.related_request(response, article)
+        related = None if digest in self.contents else self.related_request(response, article, text)
         self.contents.add(digest)
         if related is None:
             yield article
         else:
             yield related
 
-    def related_request(self, response, article: Article):
-        """The request for the JavaScript-filled 相关文章 box, if the portal has one."""
+    def related_request(self, response, article: Article, text: str | None = None):
+        """The request for the JavaScript-filled 相关文章 box, if the portal has one
+        (``text``: the page as decoded already, so it is not decoded twice)."""
         endpoint = self.portal.related_endpoint
-        call = _RELATED_CALL.search(response.text) if endpoint else None
+        call = _RELATED_CALL.search(response.text if text is None else text) if endpoint else None
         if not call:
             return None
         url = self.portal.url(endpoint.format(owner=call.group(1), newsid=call.group(2)))

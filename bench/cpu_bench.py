@@ -1,0 +1,77 @@
+"""CPU and wall seconds of a NewsCrawl crawl against a bare fetch of the same pages (not a test).
+
+    python bench/cpu_bench.py [--articles 2000] [--modes off,auto] [--repeat 1]
+
+Serves the bundled portal in this process, crawls it with `scrapy crawl xjtu` (the demo's
+local overrides) into a fresh archive for each VIEW_COUNTS mode, then has bench/bare_fetch.py
+fetch the same list and article pages NewsCrawl fetched (no related boxes, no counters) and
+do nothing else. CPU is user+system of the child process tree (RUSAGE_CHILDREN), so the
+portal's own work in this process is not counted.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newscrawl.demo import crawl_command  # noqa: E402
+from newscrawl.replica import Site, serve  # noqa: E402
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of running ``cmd`` (and everything it starts)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(f"{cmd[:6]} failed:\n{done.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def is_page(path: str) -> bool:
+    """A list or article page (what the bare fetch fetches too), not a related box or counter."""
+    return path.endswith(".htm") and "/system/" not in path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--modes", default="off,auto")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each; the table shows the median")
+    args = parser.parse_args()
+    site = Site(articles=args.articles)
+    results: dict[str, list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp, serve(site) as base_url:
+        pages: list[str] = []
+        for _ in range(args.repeat):
+            for mode in args.modes.split(","):
+                db = Path(tmp) / f"{mode}.db"
+                for sibling in Path(tmp).glob(f"{mode}.db*"):
+                    sibling.unlink()
+                site.requests.clear()
+                results.setdefault(f"NewsCrawl {mode}", []).append(
+                    timed(crawl_command(base_url, db, "-s", f"VIEW_COUNTS={mode}")))
+                pages = pages or sorted(p for p in site.requests if is_page(p))
+            urls = Path(tmp) / "urls.txt"
+            urls.write_text("".join(f"{base_url}{p}\n" for p in pages), encoding="utf-8")
+            results.setdefault("bare fetch", []).append(
+                timed([sys.executable, str(ROOT / "bench" / "bare_fetch.py"), str(urls)]))
+    median = {label: sorted(runs)[len(runs) // 2] for label, runs in results.items()}
+    bare_wall, bare_cpu = median["bare fetch"]
+    print(f"bundled portal: {args.articles} articles; {len(pages)} list and article pages; median of {args.repeat}")
+    print(f"{'run':<18} {'wall s':>8} {'CPU s':>8} {'wall ×':>7} {'CPU ×':>7}")
+    for label, (wall, cpu) in median.items():
+        print(f"{label:<18} {wall:>8.2f} {cpu:>8.2f} {wall / bare_wall:>7.2f} {cpu / bare_cpu:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
