@@ -114,13 +114,22 @@ def body_lines(body_el) -> tuple[list[str], dict[str, list[str]], object]:
 def drop_credit_blocks(body) -> dict[str, list[str]]:
     """Remove blocks that hold only credit lines; return the credits they held."""
     credits: dict[str, list[str]] = {}
+    # A line is read again in every block around it: each is parsed once, and a block is
+    # given up at its first line that is not a credit.
+    parsed_lines: dict[str, dict] = {}
+
+    def parsed(line: str) -> dict:
+        if line not in parsed_lines:
+            parsed_lines[line] = parse_credits(line)
+        return parsed_lines[line]
+
     for el in reversed(list(body.iter())):
-        if el is body or not isinstance(el.tag, str) or el.getparent() is None or el.xpath(".//img"):
+        if (el is body or not isinstance(el.tag, str) or el.getparent() is None
+                or next(el.iterdescendants("img"), None) is not None):
             continue
         lines = text_lines(el)
-        parsed = [parse_credits(line) for line in lines]
-        if lines and all(parsed):
-            credits = merge_credits(*parsed, credits)
+        if lines and all(parsed(line) for line in lines):
+            credits = merge_credits(*(parsed(line) for line in lines), credits)
             el.drop_tree()
     return credits
 
