@@ -44,6 +44,9 @@ def test_find_date_returns_the_raw_substring():
         ("2021-03-24浏览次数：", "2021-03-24T00:00:00+08:00"),  # yjszs: no space before the counter
         ("2021.3.25", "2021-03-25T00:00:00+08:00"),  # single-digit month and day
         ("时间：2020年02月15日 15:59", "2020-02-15T15:59:00+08:00"),
+        ("2024-04-23T10:05:00+08:00", "2024-04-23T10:05:00+08:00"),  # <meta article:published_time>
+        ("2024-04-23T02:05:00Z", "2024-04-23T10:05:00+08:00"),  # an offset moves the clock
+        ("2024-12-20 17:19-18:30", "2024-12-20T17:19:00+08:00"),  # a time range: no offset
     ],
 )
 def test_printed_forms_normalise_to_iso_in_shanghai(raw, expected):
@@ -67,6 +70,7 @@ def test_numbers_that_are_not_dates(raw):
         ("2025-04-17 00:00", "minute"),  # a printed midnight is a minute
         ("时间：2020年02月15日 15:59", "minute"),
         ("2024年12月20日 17:19:05", "second"),
+        ("2024-04-23T10:05:00+08:00", "second"),
         ("第2024期", None),
     ],
 )

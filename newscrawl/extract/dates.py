@@ -6,10 +6,13 @@ from functools import lru_cache
 
 import dateparser
 
-# 2024-12-20 17:19, 2024/12/20, 2024年12月20日 17:19:05, [2024-12-20], 2024.12.20
+# 2024-12-20 17:19, 2024/12/20, 2024年12月20日 17:19:05, [2024-12-20], 2024.12.20, and the
+# ISO form of <meta>/<time> (2024-04-23T10:05:00+08:00) with its offset.
 DATE_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?P<H>\d{1,2})[:：时](?P<M>\d{2})(?:[:：分](?P<S>\d{2}))?)?"
+    r"(?:(?:(?P<T>T)|\s*)(?P<H>\d{1,2})[:：时](?P<M>\d{2})(?:[:：分](?P<S>\d{2}))?"
+    # An offset only after the ISO "T": "17:19-18:30" is a time range, not a zone.
+    r"(?(T)(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2}(?!\d))?))?"
 )
 
 
@@ -42,9 +45,11 @@ def parse_date(raw: str, timezone: str = "Asia/Shanghai") -> str | None:
         return None
     y, mo, d = m["y"], int(m["m"]), int(m["d"])
     hh, mm, ss = int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0)
+    # A printed offset says which zone the time is in; the result is still in the portal's.
+    zone = {"TIMEZONE": m["tz"].replace("Z", "+00:00"), "TO_TIMEZONE": timezone} if m["tz"] else {"TIMEZONE": timezone}
     parsed = dateparser.parse(
         f"{y}-{mo:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}",
         date_formats=["%Y-%m-%d %H:%M:%S"],
-        settings={"TIMEZONE": timezone, "RETURN_AS_TIMEZONE_AWARE": True},
+        settings={**zone, "RETURN_AS_TIMEZONE_AWARE": True},
     )
     return parsed.isoformat() if parsed else None
