@@ -19,7 +19,7 @@ from newscrawl.extract.fields import (
     meta,
 )
 from newscrawl.extract.generic import detect_cms, extract_fields
-from newscrawl.extract.page import decode_html, parse_html
+from newscrawl.extract.page import css_xpath, decode_html, parse_html
 from newscrawl.extract.text import clean_html, normalise_line
 from newscrawl.items import Article
 from newscrawl.profile import GENERIC, GENERIC_VSB, Portal
@@ -192,10 +192,13 @@ def _column(sel: Selector, portal: Portal) -> str:
     """The breadcrumb's last link (before 正文 on VSB); the ColumnName meta when there is no breadcrumb."""
     end = portal.family.crumb_end
     for query in portal.selector("breadcrumb"):
-        for crumb in sel.css(query):
-            links = [normalise_line(t) for t in crumb.css("a").xpath("string()").getall()]
+        for crumb in css_xpath(query)(sel.root):
+            links = [normalise_line(a.text_content()) for a in _LINKS(crumb)]
             links = [t for t in links if t]
-            if links and end in crumb.xpath("string()").get(""):
+            if links and end in crumb.text_content():
                 return links[-1]
     return meta(sel, "ColumnName")
+
+
+_LINKS = css_xpath("a")
 

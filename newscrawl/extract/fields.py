@@ -5,6 +5,7 @@ import copy
 import re
 from dataclasses import dataclass
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl.extract.credits import ROLES, merge_credits, parse_credits
@@ -47,10 +48,12 @@ _CENTERED = re.compile(r"text-align\s*:\s*center", re.I)
 
 
 def meta(sel: Selector, name: str) -> str:
-    value = sel.xpath(
-        f"//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')='{name.lower()}']/@content"
-    ).get()
-    return normalise_line(value or "")
+    values = _META(sel.root, name=name.lower())
+    return normalise_line(values[0] if values else "")
+
+
+# Compiled once; the name is a variable, so a quote in it cannot break the expression.
+_META = etree.XPath("//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$name]/@content")
 
 
 def head_lines(root_el, body_el) -> list[str]:

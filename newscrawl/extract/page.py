@@ -1,9 +1,11 @@
 """Reading a fetched page: bytes to text whatever the charset, text to a tree whatever the nesting."""
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree, html as lxml_html
+from parsel.csstranslator import css2xpath
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode
 
 from newscrawl.extract.text import BLOCK_TAGS
@@ -136,3 +138,10 @@ def _skip_to(text: str, at: int, end: str) -> int:
     """Where ``end`` (in any case) first stands from ``at`` on; the end of ``text`` if nowhere."""
     found = re.compile(re.escape(end), re.I).search(text, at)
     return found.start() if found else len(text)
+
+
+@functools.lru_cache(maxsize=512)
+def css_xpath(query: str) -> etree.XPath:
+    """``query``, a CSS selector of elements (no ``::text``), as an XPath compiled once:
+    parsel compiles its XPath again on every call, for every page."""
+    return etree.XPath(css2xpath(query))
