@@ -294,3 +294,10 @@ def m007_cms(db: Database) -> None:
     """Which CMS family served each article's page (vsb, webplus, generic), as detected;
     empty for articles archived before it was recorded."""
     db["articles"].add_column("cms", str)
+
+
+@migrations()
+def m008_published_precision(db: Database) -> None:
+    """How much of ``published_at`` the page printed (day, minute, second): a day-only date
+    is stored as that day's midnight and must not read as a time. NULL for older rows."""
+    db["articles"].add_column("published_precision", str)

@@ -38,6 +38,7 @@ def load_article(db: Database, article_id: int) -> dict:
             "body_text", "view_count", "extraction", "first_seen_at", "last_seen_at", "fetched_at",
         )
     }
+    record["published_precision"] = article.get("published_precision")  # None before m008
     record["credits"] = json.loads(article["credits"] or "{}")
     record["related"] = json.loads(article["related"] or "[]")
     for key, sql in PARTS.items():
@@ -64,7 +65,7 @@ def render_article(record: dict, width: int = 80) -> str:
     out.append(_label("Portal", record["portal"]))
     if record["source"]:
         out.append(_label("Source", record["source"]))
-    out.append(_label("Published", record["published_at"] or f"unknown ({record['published_raw'] or 'not printed'})"))
+    out.append(_label("Published", published(record) or f"unknown ({record['published_raw'] or 'not printed'})"))
     for role, names in record["credits"].items():
         out.append(_label(role, "、".join(names)))
     out.append(_label("Archive id", record["id"]))
@@ -99,3 +100,12 @@ def _changed_lines(old: str, new: str) -> list[str]:
         if line[:1] in "-+":
             lines += textwrap.wrap(line, 76, subsequent_indent="  ") or [line]
     return lines
+
+
+def published(record: dict) -> str | None:
+    """``published_at`` as precise as the page printed it: ``2025-04-17`` for a date without a
+    time, not a midnight the page never said."""
+    stamp = record.get("published_at")
+    if stamp and record.get("published_precision") == "day":
+        return stamp[:10]
+    return stamp

@@ -39,6 +39,7 @@ class Article(Protocol):
     view_count_method: str | None
     extraction: str
     cms: str  # the CMS family the page came from: vsb, webplus, generic
+    published_precision: str | None  # day | minute | second: how much of published_at was printed
     fetched_at: str | None
     raw_html: bytes | None  # the page as fetched, stored compressed when given
     http_status: int | None
@@ -188,6 +189,7 @@ class Archive:
             "content_hash": digest,
             "extraction": article.extraction,
             "cms": article.cms,
+            "published_precision": article.published_precision,
             "fetched_at": article.fetched_at,
         }
 

@@ -15,7 +15,7 @@ from newscrawl.profile import GENERIC_VSB
 # articles filled by the spider) is not the extractor's to change.
 EXTRACTED = (
     "title", "column", "source", "published_at", "published_raw", "body_text", "body_html",
-    "credits", "images", "attachments", "extraction", "cms",
+    "credits", "images", "attachments", "extraction", "cms", "published_precision",
 )
 
 

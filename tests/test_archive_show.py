@@ -51,3 +51,11 @@ def test_json_has_the_old_version_in_full(newscrawl):
     (revision,) = shown(newscrawl, "2")["revisions"]
     assert revision["title"] == "我校举行西迁精神宣讲报告会"
     assert "老教授" in revision["body_text"]
+
+
+def test_a_date_printed_without_a_time_is_shown_without_one():
+    from archive.show import published
+
+    assert published({"published_at": "2025-04-17T00:00:00+08:00", "published_precision": "day"}) == "2025-04-17"
+    assert published({"published_at": "2025-04-17T00:00:00+08:00", "published_precision": "minute"}) == "2025-04-17T00:00:00+08:00"
+    assert published({"published_at": None, "published_precision": None}) is None
