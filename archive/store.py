@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import zlib
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
 from sqlite_utils import Database
 
+from archive.frontier import Frontier
+from archive.runs import RunRecords, now
 from archive.schema import NewerSchemaError, migrations, refuse_newer
 
 # SQLite's INTEGER: a larger number cannot be stored, so it is refused as bad data.
@@ -54,10 +54,6 @@ class BadData(ValueError):
     """A value the portal served that the archive cannot hold (an article, not the archive, is at fault)."""
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def content_hash(title: str, body_text: str) -> str:
     """Identity of an article's content: the same text posted in two columns hashes alike."""
     return hashlib.sha256(f"{title.strip()}\n{body_text.strip()}".encode()).hexdigest()
@@ -95,7 +91,7 @@ def open_database(path: str | Path, *, create: bool = True) -> Database:
     return db
 
 
-class Archive:
+class Archive(Frontier, RunRecords):
     """The write side of the archive, used by the pipelines and the maintenance commands."""
 
     def __init__(self, path: str | Path):
@@ -323,88 +319,6 @@ class Archive:
             "headers": _json(article.http_headers or {}),
             "html_zlib": zlib.compress(article.raw_html, 6),
         }], upsert_on="url")
-
-    # -- failures and runs -------------------------------------------------------------
-
-    def record_failure(self, url: str, portal: str, kind: str, reason: str, run_id: int | None = None) -> None:
-        stamp = now()
-        with self.db.atomic():
-            self.db.execute(
-                """insert into failures (url, portal, kind, reason, first_seen_at, last_seen_at, attempts, run_id)
-                   values (?, ?, ?, ?, ?, ?, 1, ?)
-                   on conflict(url) do update set kind = excluded.kind, reason = excluded.reason,
-                     last_seen_at = excluded.last_seen_at, attempts = failures.attempts + 1,
-                     run_id = excluded.run_id, resolved_at = null""",
-                [url, portal, kind, reason, stamp, stamp, run_id],
-            )
-
-    def resolve_failure(self, url: str, run_id: int | None = None) -> None:
-        """The page at ``url`` is fine now. With ``run_id``: a failure recorded by that same
-        run stands (its article was stored without its view count, say)."""
-        with self.db.atomic():
-            self._resolve_failure(url, run_id)
-
-    def _resolve_failure(self, url: str, run_id: int | None) -> None:
-        self.db.execute(
-            "update failures set resolved_at = ? where url = ? and resolved_at is null"
-            " and (? is null or run_id is not ?)",
-            [now(), url, run_id, run_id],
-        )
-
-    def unresolved_failures(self, portal: str) -> list[str]:
-        return [r[0] for r in self.db.execute("select url from failures where portal = ? and resolved_at is null", [portal])]
-
-    def start_run(self, portal: str, arguments: dict) -> int:
-        """Record a run as ``running``. Called with the archive's lock held, so every other
-        run still marked ``running`` ended without saying so: it is marked ``killed``."""
-        with self.db.atomic():
-            self.db.execute(
-                "update crawl_runs set status = 'killed', reason = 'the process ended without finishing the run' "
-                "where status = 'running'"
-            )
-            return self.db["crawl_runs"].insert(
-                {"portal": portal, "started_at": now(), "arguments": _json(arguments), "status": "running",
-                 "pid": os.getpid()}
-            ).last_pk
-
-    def finish_run(self, run_id: int, **fields) -> None:
-        """Record how run ``run_id`` ended (``status``, ``reason``, its counts)."""
-        if "failures_by_kind" in fields:
-            fields["failures_by_kind"] = _json(fields["failures_by_kind"])
-        with self.db.atomic():
-            self.db["crawl_runs"].update(run_id, {"finished_at": now(), **fields})
-
-    # -- the frontier ------------------------------------------------------------------
-
-    def discovered(self, portal: str, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
-        """Remember pages to visit (``url``, ``kind``, ``column``, ``page``,
-        ``walk_started_at``) and forget the pages in ``done`` (the page that named them,
-        say), in one transaction."""
-        stamp = now()
-        with self.db.atomic():
-            self._finished(done)
-            self.db.conn.executemany(
-                """insert or ignore into frontier (url, portal, kind, column, page, source, discovered_at, walk_started_at)
-                   values (?, ?, ?, ?, ?, ?, ?, ?)""",
-                [(e["url"], portal, e.get("kind", "article"), e.get("column", ""), e.get("page"), source, stamp,
-                  e.get("walk_started_at")) for e in entries],
-            )
-
-    def finished(self, *urls: str) -> None:
-        """Pages done with: their frontier rows go."""
-        with self.db.atomic():
-            self._finished(urls)
-
-    def _finished(self, urls) -> None:
-        self.db.conn.executemany("delete from frontier where url = ?", [(u,) for u in dict.fromkeys(urls) if u])
-
-    def pending(self, portal: str, kind: str) -> list[dict]:
-        """The frontier of ``portal``: pages of ``kind`` discovered by earlier runs and not yet done."""
-        return list(self.db.query(
-            "select url, column, page, walk_started_at from frontier where portal = ? and kind = ? "
-            "order by discovered_at, rowid",
-            [portal, kind],
-        ))
 
     # -- view counts without the pages -------------------------------------------------
 
