@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -108,6 +109,7 @@ class ArchiveStorage:
             if self.lock.left_outcome:  # the last run ended on a full disk: its record now
                 self.archive.finish_run(**self.lock.left_outcome)
             self.record.run_id = self.archive.start_run(self.portal, getattr(spider, "arguments", {}))
+            self._after_last_write()
             self._unresolved = set(self.archive.unresolved_failures(self.portal))
         except (ArchiveError, sqlite3.Error, OSError) as exc:
             self._stop_writing(f"cannot open the archive {self.config.path}: {exc}")
@@ -167,6 +169,15 @@ class ArchiveStorage:
                 return "failed", f"cannot reach {base}: {self._unreachable}"
             return "failed", ""
         return "ok", ""
+
+    def _after_last_write(self) -> None:
+        """Archive stamps have whole seconds: when the previous run archived something in
+        this very second, wait for the next one, so that "archived before this run began"
+        (how a column walk tells new from old) cannot mistake its articles for this run's."""
+        last = self.archive.db.execute("select max(first_seen_at) from article_urls").fetchone()[0]
+        now = datetime.now(timezone.utc)
+        if last and last >= now.isoformat(timespec="seconds"):
+            time.sleep(1 - now.microsecond / 1e6)
 
     # -- what the spider asks ---------------------------------------------------------------
 

@@ -103,6 +103,9 @@ class PortalSpider(scrapy.Spider):
     async def start(self):
         storage = self.storage
         if storage is not None:
+            # Walks count what was archived from now on as new: "now" is after the storage
+            # opened, which makes sure no earlier run archived anything in this second.
+            self.started_at = _now()
             # What earlier runs discovered and did not finish, then last run's failures:
             # nothing discovered is ever forgotten.
             # (A limited run takes only what belongs to it; the rest waits for a full run.)
