@@ -21,12 +21,8 @@ class Frontier:
                   e.get("walk_started_at")) for e in entries],
             )
 
-    def finished(self, *urls: str) -> None:
-        """Pages done with: their frontier rows go."""
-        with self.db.atomic():
-            self._finished(urls)
-
     def _finished(self, urls) -> None:
+        """Pages done with: their frontier rows go (inside the caller's transaction)."""
         self.db.conn.executemany("delete from frontier where url = ?", [(u,) for u in dict.fromkeys(urls) if u])
 
     def pending(self, portal: str, kind: str) -> list[dict]:

@@ -39,13 +39,32 @@ def loopback_only(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", connect)
 
 
-def run_crawl(base_url: str, db: Path, *args: str, timeout: float = 300, failing: bool = False) -> subprocess.CompletedProcess:
+def run_crawl(base_url: str, db: Path, *args: str, timeout: float = 300, failing: bool = False,
+              spider: str = "xjtu") -> subprocess.CompletedProcess:
     """A real `scrapy crawl xjtu` of the portal at ``base_url`` into ``db`` (a subprocess,
     as users run it: Twisted's reactor cannot restart inside one test process). It must
     exit 0, or 1 when the run is expected to record failures (``failing``)."""
-    done = subprocess.run(crawl_command(base_url, db, *args), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(crawl_command(base_url, db, *args, spider=spider), cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
     assert done.returncode == (1 if failing else 0), done.stderr[-3000:]
     return done
+
+
+def crawled_twice(site, db_path: Path, *args: str, spider: str = "xjtu"):
+    """Serve ``site`` and crawl it twice into ``db_path``; yields (site, base_url, db,
+    the requests of the first run), for module fixtures of end-to-end tests."""
+    with serve(site) as base_url:
+        run_crawl(base_url, db_path, *args, spider=spider)
+        first_requests = dict(site.requests)
+        run_crawl(base_url, db_path, *args, spider=spider)
+        yield site, base_url, open_db(db_path), first_requests
+
+
+def article_row(db: Database, base_url: str, path: str) -> dict:
+    """The archived article at ``base_url + path`` (the test fails if there is none)."""
+    row = db.execute("select article_id from article_urls where url = ?", [base_url + path]).fetchone()
+    assert row, f"{path} was not archived"
+    return db["articles"].get(row[0])
 
 
 def newscrawl_crawl(base_url: str, db: Path, *args: str, timeout: float = 300, **popen) -> subprocess.CompletedProcess:

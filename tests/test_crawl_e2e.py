@@ -6,25 +6,16 @@ import json
 import pytest
 
 from newscrawl.replica import SEED, Site, serve
-from tests.conftest import open_db, run_crawl
+from tests.conftest import article_row, crawled_twice, open_db, run_crawl
 
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     """One portal crawled twice into one archive: (site, base_url, db, requests of run 1)."""
-    site = Site(articles=150, seed=3)
-    db_path = tmp_path_factory.mktemp("archive") / "news.db"
-    with serve(site) as base_url:
-        run_crawl(base_url, db_path)
-        first_requests = dict(site.requests)
-        run_crawl(base_url, db_path)
-        yield site, base_url, open_db(db_path), first_requests
+    yield from crawled_twice(Site(articles=150, seed=3), tmp_path_factory.mktemp("archive") / "news.db")
 
 
-def _article(db, base_url, path):
-    row = db.execute("select article_id from article_urls where url = ?", [base_url + path]).fetchone()
-    assert row, f"{path} was not archived"
-    return db["articles"].get(row[0])
+_article = article_row
 
 
 def test_every_article_archived_exactly_once(crawled):

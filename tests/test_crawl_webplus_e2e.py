@@ -10,31 +10,17 @@ import pytest
 from newscrawl.demo import crawl_command
 from newscrawl.replica import COLUMNS, WebPlusSite, serve
 from newscrawl.replica.webplus import article_paths, attachments, body_text
-from tests.conftest import ROOT, open_db
-
-
-def _crawl(base_url: str, db_path) -> None:
-    done = subprocess.run(crawl_command(base_url, db_path, "-s", "VIEW_COUNTS=off", spider="webplus_demo"), cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+from tests.conftest import ROOT, article_row, crawled_twice, open_db
 
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     """One WebPlus portal crawled twice into one archive: (site, base_url, db, requests of run 1)."""
-    site = WebPlusSite(articles=150, seed=3)
-    db_path = tmp_path_factory.mktemp("archive") / "news.db"
-    with serve(site) as base_url:
-        _crawl(base_url, db_path)
-        first_requests = dict(site.requests)
-        _crawl(base_url, db_path)
-        yield site, base_url, open_db(db_path), first_requests
+    yield from crawled_twice(WebPlusSite(articles=150, seed=3), tmp_path_factory.mktemp("archive") / "news.db",
+                             "-s", "VIEW_COUNTS=off", spider="webplus_demo")
 
 
-def _article(db, base_url, path):
-    row = db.execute("select article_id from article_urls where url = ?", [base_url + path]).fetchone()
-    assert row, f"{path} was not archived"
-    return db["articles"].get(row[0])
+_article = article_row
 
 
 def test_every_article_archived_exactly_once(crawled):
