@@ -63,13 +63,12 @@ def _crawler(spider: str, settings: dict[str, object]):
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from newscrawl.viewcounts import MODES
+    from newscrawl.viewcounts.config import ViewCountConfig
 
     project = get_project_settings()
     project.set("ARCHIVE_ENABLED", True, priority="command")
     project.setdict(settings, priority="cmdline")
-    if str(project.get("VIEW_COUNTS")).lower() not in MODES:
-        raise ValueError(f"VIEW_COUNTS must be one of {', '.join(MODES)}, got {project.get('VIEW_COUNTS')!r}")
+    ViewCountConfig.from_settings(project)  # a bad VIEW_COUNTS: one line, before any request
     process = CrawlerProcess(project)
     return process, process.create_crawler(spider)
 

@@ -21,9 +21,8 @@ from newscrawl.profile import Column, Portal
 from newscrawl.signals import page_failed
 from newscrawl.storage import ArchiveStorage
 from newscrawl.urls import canonical_url, is_article_url
+from newscrawl.viewcounts.config import BROWSER_MODES
 
-# VIEW_COUNTS modes that render pages in Chromium (see newscrawl/viewcounts/).
-_BROWSER_MODES = ("auto", "browser")
 _PLAYWRIGHT_HANDLERS = {scheme: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler" for scheme in ("http", "https")}
 _RELATED_CALL = re.compile(r"_showRelated\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*\)")
 
@@ -49,7 +48,7 @@ class PortalSpider(scrapy.Spider):
         template = settings.get("USER_AGENT_TEMPLATE")
         if template and settings.getpriority("USER_AGENT") <= settings.getpriority("USER_AGENT_TEMPLATE"):
             settings.set("USER_AGENT", template.format(contact=settings.get("NEWSCRAWL_CONTACT")), priority="spider")
-        if settings.getbool("ARCHIVE_ENABLED") and str(settings.get("VIEW_COUNTS", "")).lower() in _BROWSER_MODES:
+        if settings.getbool("ARCHIVE_ENABLED") and str(settings.get("VIEW_COUNTS", "")).lower() in BROWSER_MODES:
             settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **_PLAYWRIGHT_HANDLERS},
                          priority="spider")
         portal = getattr(cls, "portal", None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from newscrawl.viewcounts.browser import chromium_path
 
 MODES = ("auto", "browser", "direct", "off")
+BROWSER_MODES = ("auto", "browser")  # the modes that render pages in Chromium
 
 
 @dataclass(frozen=True)

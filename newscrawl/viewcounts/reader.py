@@ -11,7 +11,7 @@ from newscrawl.items import Article, PageFailure
 from newscrawl.signals import page_failed
 from newscrawl.viewcounts.batches import BatchGroup, BatchReader
 from newscrawl.viewcounts.browser import Browser, NoBrowser, missing_chromium
-from newscrawl.viewcounts.config import ViewCountConfig
+from newscrawl.viewcounts.config import BROWSER_MODES, ViewCountConfig
 from newscrawl.viewcounts.endpoint import (
     CountOutOfRange, ViewCountError, agrees, counter_key, endpoint_url, learn_endpoint, recheck_problem,
 )
@@ -53,7 +53,7 @@ class ViewCountReader:
     def spider_opened(self, spider=None):
         """Before the first render: without a Chromium to launch, ``auto`` reads counts directly
         from the start and ``browser`` stops the run before it requests anything."""
-        problem = self.config.mode in ("auto", "browser") and missing_chromium(self.crawler.settings)
+        problem = self.config.mode in BROWSER_MODES and missing_chromium(self.crawler.settings)
         if problem and not self.state.without_browser(problem):
             raise CloseSpider("no_browser")
 
