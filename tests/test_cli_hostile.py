@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-import newscrawl.cli
+import newscrawl.cli.reading_room
 from newscrawl.cli import cli
 from archive.terminal import printable
 from newscrawl.replica import SEED, Site
@@ -192,7 +192,7 @@ def files(news_db, tmp_path_factory):
 def served(monkeypatch):
     """`newscrawl datasette` up to the point of serving: what it would serve is recorded."""
     calls = []
-    monkeypatch.setattr(newscrawl.cli, "serve_datasette", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(newscrawl.cli.reading_room, "serve_datasette", lambda *args, **kwargs: calls.append((args, kwargs)))
     return calls
 
 
