@@ -6,7 +6,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.extract.text import normalise_line
 from newscrawl.items import Article, PageFailure
-from newscrawl.storage import ArchiveStorage
+from newscrawl.storage import CrawlStorage
 
 
 def normalise(article: Article) -> Article:
@@ -61,14 +61,14 @@ class ArchivePipeline:
     value the archive cannot hold) become failures too: nothing leaves the crawl unrecorded.
     """
 
-    def __init__(self, crawler, storage: ArchiveStorage):
+    def __init__(self, crawler, storage: CrawlStorage):
         self.storage = storage
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
-        storage = crawler.get_extension(ArchiveStorage)
+        storage = crawler.get_extension(CrawlStorage)
         if storage is None:
             raise NotConfigured  # no archive (not a crawl, or EXTENSIONS without it)
         return cls(crawler, storage)

@@ -75,11 +75,11 @@ def _crawler(spider: str, settings: dict[str, object]):
 
 def outcome_of(crawler) -> RunOutcome:
     """How the finished ``crawler``'s run went, from its storage extension's record."""
-    from newscrawl.storage import ArchiveStorage
+    from newscrawl.storage import CrawlStorage
 
     stats = crawler.stats.get_stats()
     try:
-        storage = crawler.get_extension(ArchiveStorage)
+        storage = crawler.get_extension(CrawlStorage)
     except RuntimeError:  # the crawl failed before Scrapy built its extensions
         storage = None
     record = storage.record if storage is not None else None

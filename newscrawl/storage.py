@@ -58,7 +58,32 @@ class RunRecord:
     failures: Counter = field(default_factory=Counter)
 
 
-class ArchiveStorage:
+class CrawlStorage:
+    """Where a crawl's results go and what it asks of earlier runs. The spider, the
+    pipelines and `newscrawl.run` find it with ``crawler.get_extension(CrawlStorage)``:
+    ArchiveStorage (below) writes the SQLite archive itself; a cluster worker's storage
+    hands everything to the single writer instead. ``record`` is the run's RunRecord."""
+
+    record: RunRecord | None = None
+
+    # what the spider asks
+    def is_archived(self, url: str) -> bool: raise NotImplementedError
+    def archived_before(self, url: str, stamp: str) -> bool: raise NotImplementedError
+    def unresolved_failures(self) -> list[str]: raise NotImplementedError
+    def pending(self, kind: str) -> list[dict]: raise NotImplementedError
+    def urls_published_since(self, since: str) -> list[str]: raise NotImplementedError
+    def article_ids(self, since: str | None = None) -> list[int]: raise NotImplementedError
+    def latest_pages(self, article_ids: list[int]) -> list[dict]: raise NotImplementedError
+    def discovered(self, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
+        raise NotImplementedError
+
+    # what the pipelines hand over
+    def save(self, article: Article) -> str | None: raise NotImplementedError
+    def fail(self, failure: PageFailure, **signal_kwargs) -> None: raise NotImplementedError
+    def observed_view_counts(self, readings: list[tuple[int, int, str]]) -> None: raise NotImplementedError
+
+
+class ArchiveStorage(CrawlStorage):
     """Owns the archive for one crawl: takes the lock when the spider opens (a run that
     cannot have it closes at once with reason ``archive_locked``), records the run, and
     records how the run ended, honestly, when it closes."""

@@ -19,7 +19,7 @@ from newscrawl.items import Article, PageFailure
 from newscrawl.plan import CrawlPlan
 from newscrawl.profile import Column, Portal
 from newscrawl.signals import page_failed
-from newscrawl.storage import ArchiveStorage
+from newscrawl.storage import CrawlStorage
 from newscrawl.urls import canonical_url, is_article_url
 from newscrawl.viewcounts.config import BROWSER_MODES
 
@@ -84,12 +84,12 @@ class PortalSpider(scrapy.Spider):
         return spider
 
     @functools.cached_property
-    def storage(self) -> ArchiveStorage | None:
+    def storage(self) -> CrawlStorage | None:
         """The archive of this crawl; None when the storage extension is off (then every
         run is a full crawl that remembers nothing). Asked for once the crawl has begun:
         Scrapy builds its extensions after the spider."""
         crawler = getattr(self, "crawler", None)
-        return crawler.get_extension(ArchiveStorage) if crawler is not None else None
+        return crawler.get_extension(CrawlStorage) if crawler is not None else None
 
     def is_archived(self, url: str) -> bool:
         storage = self.storage

@@ -12,7 +12,7 @@ from newscrawl.extract.page import decode_html
 from newscrawl.items import Article, PageFailure
 from newscrawl.profile import Portal
 from newscrawl.signals import page_failed
-from newscrawl.storage import ArchiveStorage
+from newscrawl.storage import CrawlStorage
 from newscrawl.viewcounts.reader import ViewCountReader
 from spiders.base import PortalSpider
 
@@ -77,7 +77,7 @@ class CountsSpider(scrapy.Spider):
             self._failed(url, "network", f"{type(failure.value).__name__}: {failure.value}")
 
     async def read_counts(self, response):
-        storage = self.crawler.get_extension(ArchiveStorage)
+        storage = self.crawler.get_extension(CrawlStorage)
         if storage is None or storage.archive is None:
             return
         since = None
