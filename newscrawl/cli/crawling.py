@@ -44,10 +44,14 @@ def _run(how, portal: str, arguments: dict, settings: dict, verbose: bool):
 @click.option("--refresh-days", type=int, help="Also re-visit archived articles of the last N days.")
 @click.option("--base-url", help="Crawl a mirror or the bundled portal instead of the real site.")
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
+@click.option("--assets", is_flag=True, help="Also download the articles' images and attachments into the archive.")
+@click.option("--redis", "redis_url", envvar="REDIS_URL", metavar="URL",
+              help="Work as one of a cluster's workers: share the frontier in Redis (redis://host:port/db); "
+                   "`newscrawl ingest` writes the archive.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress (default: quiet unless something is wrong).")
-def crawl(portal, db_path, since, until, columns, related, max_pages, full, refresh_days, base_url, wait, overrides,
-          verbose):
+def crawl(portal, db_path, since, until, columns, related, max_pages, full, refresh_days, base_url, wait, assets,
+          redis_url, overrides, verbose):
     """Crawl PORTAL into the archive, for cron: one run at a time, quiet when all is well.
 
     Exit status 0 when the run went well (or another run holds the archive), 1 when pages
@@ -65,6 +69,10 @@ def crawl(portal, db_path, since, until, columns, related, max_pages, full, refr
     if full:
         arguments["full"] = "1"
     settings = _run_settings(db_path, wait, verbose, overrides)
+    if assets:
+        settings.setdefault("ASSETS_ENABLED", True)
+    if redis_url:
+        settings.setdefault("REDIS_URL", redis_url)
     _run(run.crawl, portal, arguments, settings, verbose)
 
 
