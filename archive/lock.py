@@ -22,7 +22,8 @@ class ArchiveLock:
         self.path = Path(f"{archive_path}.lock")
         self._fd: int | None = None
         self.taken_over: str | None = None  # what the dead holder left, once acquired
-        self.left_outcome: dict | None = None  # how the last run ended, when its archive could not say
+        # How the last process's runs ended, when its archive could not say (a full disk).
+        self.left_outcomes: list[dict] = []
 
     def acquire(self, wait: float = 0.0, poll: float = 0.2, deadline: float = 0.0) -> bool:
         """Take the lock, waiting up to ``wait`` seconds; False if another run holds it.
@@ -41,7 +42,7 @@ class ArchiveLock:
                 continue
             left = _holder(os.pread(fd, 4096, 0))
             if left and "outcome" in left:
-                self.left_outcome = left["outcome"]
+                self.left_outcomes = left.get("outcomes") or [left["outcome"]]
             elif left:
                 self.taken_over = (f"taking over from process {left.get('pid')} (started {left.get('started')}), "
                                    "which ended without releasing it")
@@ -51,6 +52,11 @@ class ArchiveLock:
             os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
             self._fd = fd
             return True
+
+    @property
+    def left_outcome(self) -> dict | None:
+        """How the last run ended, when its archive could not say (the first, if several)."""
+        return self.left_outcomes[0] if self.left_outcomes else None
 
     def overdue_holder(self) -> str | None:
         """A description of the live holder when it has run past its deadline, else None."""
@@ -86,14 +92,17 @@ class ArchiveLock:
         except OSError:
             return None
 
-    def release(self, outcome: dict | None = None) -> None:
-        """Let go; ``outcome``: how the run ended, kept in the file for the next run to record
-        when the archive itself could not take it (the lock file is tiny and already there)."""
+    def release(self, outcome: dict | list[dict] | None = None) -> None:
+        """Let go; ``outcome``: how the run ended (or the runs, when one process held the lock
+        for several), kept in the file for the next run to record when the archive itself
+        could not take it (the lock file is tiny and already there)."""
+        outcomes = [outcome] if isinstance(outcome, dict) else list(outcome or ())
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
-            if outcome is not None:
+            if outcomes:
+                note = {"outcome": outcomes[0], **({"outcomes": outcomes} if len(outcomes) > 1 else {})}
                 with contextlib.suppress(OSError):
-                    os.pwrite(self._fd, json.dumps({"outcome": outcome}, ensure_ascii=False).encode() + b"\n", 0)
+                    os.pwrite(self._fd, json.dumps(note, ensure_ascii=False).encode() + b"\n", 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

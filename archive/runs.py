@@ -41,13 +41,15 @@ class RunRecords:
     def unresolved_failures(self, portal: str) -> list[str]:
         return [r[0] for r in self.db.execute("select url from failures where portal = ? and resolved_at is null", [portal])]
 
-    def start_run(self, portal: str, arguments: dict) -> int:
+    def start_run(self, portal: str, arguments: dict, alive: tuple[int, ...] = ()) -> int:
         """Record a run as ``running``. Called with the archive's lock held, so every other
-        run still marked ``running`` ended without saying so: it is marked ``killed``."""
+        run still marked ``running`` ended without saying so: it is marked ``killed`` (but
+        for ``alive``, the runs of this process's other crawls, which share its lock)."""
         with self.db.atomic():
             self.db.execute(
                 "update crawl_runs set status = 'killed', reason = 'the process ended without finishing the run' "
-                "where status = 'running'"
+                "where status = 'running' and id not in (select value from json_each(?))",
+                [json.dumps(list(alive))],
             )
             return self.db["crawl_runs"].insert(
                 {"portal": portal, "started_at": now(), "arguments": json.dumps(arguments, ensure_ascii=False), "status": "running",

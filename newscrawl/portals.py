@@ -19,3 +19,13 @@ def portals() -> dict[str, Portal]:
         if portal is not None:
             found[portal.name] = portal
     return found
+
+
+# Portals that exist only as newscrawl.replica serves them (their base URL is a placeholder):
+# crawled with a --base-url, never by `crawl --all`.
+BUNDLED = frozenset({"webplus_demo"})
+
+
+def scheduled() -> dict[str, Portal]:
+    """The portals `newscrawl crawl --all` crawls: every declared one with a real site."""
+    return {name: portal for name, portal in portals().items() if name not in BUNDLED}

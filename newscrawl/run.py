@@ -14,6 +14,7 @@ class RunOutcome:
     record: RunRecord | None  # what the run did, when it got as far as the archive
     reason: str = ""
     command: str = "crawl"  # crawl | counts
+    portal: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -21,11 +22,12 @@ class RunOutcome:
 
     def summary(self) -> str:
         """One line a cron mail can show in full."""
+        who = f"{self.portal}: " if self.portal else ""
         if self.status == "archive_locked":
-            return "newscrawl: another crawl holds the archive; nothing done"
+            return f"newscrawl: {who}another crawl holds the archive; nothing done"
         r = self.record
         if r is None or r.run_id is None:
-            return f"newscrawl: {self.status}" + (f": {self.reason}" if self.reason else "")
+            return f"newscrawl: {who}{self.status}" + (f": {self.reason}" if self.reason else "")
         failures = ", ".join(f"{k} {n}" for k, n in sorted(r.failures.items())) or "none"
         if self.command == "counts":
             did = f"{r.results['counted']} view counts read"
@@ -39,26 +41,46 @@ class RunOutcome:
 
 def crawl(portal: str, arguments: dict[str, str], settings: dict[str, object]) -> RunOutcome:
     """Run the portal's spider in this process and report how the run went."""
-    plan = CrawlPlan.from_arguments(**{k: v for k, v in arguments.items() if k != "base_url"})  # fail fast, one line
-    process, crawler = _crawler(portal, settings)
-    crawler.spidercls.portal.select_columns(plan.columns)  # an unknown column: one line, before any request
-    process.crawl(crawler, **arguments)
+    return crawl_many({portal: arguments}, settings)[0]
+
+
+def crawl_many(runs: dict[str, dict[str, str]], settings: dict[str, object]) -> list[RunOutcome]:
+    """Crawl several portals (name -> spider arguments) concurrently in this process, one
+    crawler each in one CrawlerProcess, and report how each run went, in the same order.
+
+    Each crawler has its own copy of the settings, its spider's own (a profile's delay and
+    concurrency) and its own downloader slots, run record and failures; they share the
+    archive's lock (newscrawl.storage.ArchiveSession)."""
+    plans = {portal: CrawlPlan.from_arguments(**{k: v for k, v in arguments.items() if k != "base_url"})
+             for portal, arguments in runs.items()}  # fail fast, one line, before any request
+    if len(runs) > 1:
+        # One progress line per crawler would fight over the terminal (rich draws one live
+        # display at a time): several portals show none unless asked.
+        settings = {"PROGRESS": "off", **settings}
+    process = _process(settings)
+    crawlers = {portal: process.create_crawler(portal) for portal in runs}
+    for portal, crawler in crawlers.items():  # an unknown column: one line, before any request
+        crawler.spidercls.portal.select_columns(plans[portal].columns)
+    for portal, crawler in crawlers.items():
+        process.crawl(crawler, **runs[portal])
     process.start()
-    return outcome_of(crawler)
+    return [outcome_of(crawler, portal) for portal, crawler in crawlers.items()]
 
 
 def counts(portal: str, arguments: dict[str, str], settings: dict[str, object]) -> RunOutcome:
     """Re-read the view counts of ``portal``'s archived articles (spiders/counts.py) in this
     process, under the archive's lock like a crawl, and report how the run went."""
-    process, crawler = _crawler("counts", settings)
+    process = _process(settings)
+    crawler = process.create_crawler("counts")
     process.crawl(crawler, portal=portal, **arguments)
     process.start()
-    outcome = outcome_of(crawler)
+    outcome = outcome_of(crawler, portal)
     outcome.command = "counts"
     return outcome
 
 
-def _crawler(spider: str, settings: dict[str, object]):
+def _process(settings: dict[str, object]):
+    """A CrawlerProcess with the project's settings and the command line's."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newscrawl.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -69,12 +91,11 @@ def _crawler(spider: str, settings: dict[str, object]):
     project.set("ARCHIVE_ENABLED", True, priority="command")
     project.setdict(settings, priority="cmdline")
     ViewCountConfig.from_settings(project)  # a bad VIEW_COUNTS: one line, before any request
-    process = CrawlerProcess(project)
-    return process, process.create_crawler(spider)
+    return CrawlerProcess(project)
 
 
-def outcome_of(crawler) -> RunOutcome:
-    """How the finished ``crawler``'s run went, from its storage extension's record."""
+def outcome_of(crawler, portal: str = "") -> RunOutcome:
+    """How the finished ``crawler``'s run (of ``portal``) went, from its storage extension's record."""
     from newscrawl.storage import CrawlStorage
 
     stats = crawler.stats.get_stats()
@@ -84,7 +105,8 @@ def outcome_of(crawler) -> RunOutcome:
         storage = None
     record = storage.record if storage is not None else None
     if record is None:
-        return RunOutcome("failed", None, stats.get("newscrawl/fatal") or f"closed: {stats.get('finish_reason')}")
+        return RunOutcome("failed", None, stats.get("newscrawl/fatal") or f"closed: {stats.get('finish_reason')}",
+                          portal=portal)
     if record.status == "running":  # the crawl ended without its storage closing it
         record.status = "failed"
-    return RunOutcome(record.status, record, record.reason)
+    return RunOutcome(record.status, record, record.reason, portal=record.portal)

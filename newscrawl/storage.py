@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import ClassVar
 from datetime import datetime, timezone
 
 from scrapy import signals
@@ -74,6 +75,10 @@ class CrawlStorage:
     def urls_published_since(self, since: str) -> list[str]: raise NotImplementedError
     def article_ids(self, since: str | None = None) -> list[int]: raise NotImplementedError
     def latest_pages(self, article_ids: list[int]) -> list[dict]: raise NotImplementedError
+    def stored_assets(self, urls: list[str]) -> dict:
+        """Which of ``urls`` (images, attachments) are stored already, as {url: archive.assets.Asset}
+        without bytes; a storage that cannot tell answers {} and they are fetched again."""
+        return {}
     def discovered(self, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
         raise NotImplementedError
 
@@ -83,15 +88,121 @@ class CrawlStorage:
     def observed_view_counts(self, readings: list[tuple[int, int, str]]) -> None: raise NotImplementedError
 
 
+class ArchiveSession:
+    """The archive as the crawls of one process share it (``newscrawl crawl xjtu whu``): the
+    lock taken once, since two flocks from one process would block each other, one
+    connection and one reserve, held while any of its crawls is open and let go by the last.
+
+    Each crawl still records its own run. A write that fails stops every crawl of the
+    session: they write the same file. A process refused the archive (another holds it, or
+    it cannot be opened) is refused for all its crawls, without waiting again for each."""
+
+    _by_path: ClassVar[dict[str, ArchiveSession]] = {}
+
+    def __init__(self, config: StorageConfig):
+        self.config = config
+        self.lock = ArchiveLock(config.path)
+        self.archive: Archive | None = None
+        self.holders: list[ArchiveStorage] = []
+        self.refused: tuple[str, str] | None = None  # (status, reason) of the crawls that cannot have it
+        self.fatal: str | None = None  # why writing stopped, once it has
+        self._unrecorded: list[dict] = []  # runs whose end only the lock file can keep
+
+    @classmethod
+    def join(cls, storage: ArchiveStorage) -> ArchiveSession:
+        """The session of ``storage``'s archive, opened by the first crawl to ask; a crawl
+        holds it until it ``leave``s, unless the session was ``refused``."""
+        key = os.path.abspath(storage.config.path)
+        session = cls._by_path.get(key)
+        if session is None:
+            session = cls._by_path[key] = cls(storage.config)
+            session._open()
+        if session.refused is None:
+            session.holders.append(storage)
+        return session
+
+    def _open(self) -> None:
+        # Closing after the deadline takes a while (in-flight pages, the run record): grace.
+        deadline = self.config.deadline + 600 if self.config.deadline else 0
+        if not self.lock.acquire(wait=self.config.lock_wait, deadline=deadline):
+            stuck = self.lock.overdue_holder()
+            self.refused = ("archive_stuck", stuck) if stuck else ("archive_locked", "another crawl holds the archive")
+            return
+        if self.lock.taken_over:
+            logger.warning("archive lock: %s", self.lock.taken_over)
+        try:
+            self._reserve()
+            self.archive = Archive(self.config.path)
+            for outcome in self.lock.left_outcomes:  # the last runs ended on a full disk: their records now
+                self.archive.finish_run(**outcome)
+        except (ArchiveError, sqlite3.Error, OSError) as exc:
+            self.refused = ("failed", f"cannot open the archive {self.config.path}: {exc}")
+            if self.archive is not None:
+                self.archive.close()
+                self.archive = None
+            self._release_reserve()
+            self.lock.release()
+
+    def start_run(self, portal: str, arguments: dict) -> int:
+        alive = tuple(h.record.run_id for h in self.holders if h.record is not None and h.record.run_id is not None)
+        return self.archive.start_run(portal, arguments, alive=alive)
+
+    def leave(self, storage: ArchiveStorage, unrecorded: dict | None = None) -> None:
+        """``storage``'s crawl is over (``unrecorded``: its run's end, when the archive could
+        not take it); the last one out closes the archive and lets go of the lock."""
+        if storage not in self.holders:
+            return
+        self.holders.remove(storage)
+        if unrecorded is not None:
+            self._unrecorded.append(unrecorded)
+        if self.holders:
+            return
+        try:
+            self.archive.close()
+        finally:
+            self.archive = None
+            self._release_reserve()
+            self.lock.release(self._unrecorded)
+            del self._by_path[os.path.abspath(self.config.path)]
+
+    def stop_writing(self, message: str, portal: str) -> None:
+        """A write of ``portal``'s crawl failed: every crawl of the session stops writing."""
+        if self.fatal:
+            return
+        self.fatal = message
+        self._release_reserve()  # room for the runs' own records of how they ended
+        for holder in list(self.holders):
+            holder.stopped(message if holder.portal == portal else
+                           f"{message} (in the {portal} crawl, which shares the archive: this crawl stopped too)")
+
+    # A full disk would also refuse the line that records the run as failed, and the next
+    # run would take it for killed: a little room is set aside beside the archive while a
+    # process holds it, and given back when a write fails.
+    _RESERVE = 1024 * 1024
+
+    @property
+    def _reserve_path(self) -> str:
+        return f"{self.config.path}.reserve"
+
+    def _reserve(self) -> None:
+        with open(self._reserve_path, "wb") as reserve:
+            reserve.write(bytes(self._RESERVE))
+
+    def _release_reserve(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._reserve_path)
+
+
 class ArchiveStorage(CrawlStorage):
     """Owns the archive for one crawl: takes the lock when the spider opens (a run that
     cannot have it closes at once with reason ``archive_locked``), records the run, and
-    records how the run ended, honestly, when it closes."""
+    records how the run ended, honestly, when it closes. The crawls of one process share
+    the lock, the connection and the reserve (ArchiveSession)."""
 
     def __init__(self, crawler, config: StorageConfig):
         self.crawler = crawler
         self.config = config
-        self.lock = ArchiveLock(config.path)
+        self.session: ArchiveSession | None = None
         self.archive: Archive | None = None
         self.record: RunRecord | None = None
         self.fatal: str | None = None  # why writing stopped, once it has
@@ -118,29 +229,23 @@ class ArchiveStorage(CrawlStorage):
 
     def spider_opened(self, spider=None):
         self.record = RunRecord(self.portal)
-        # Closing after the deadline takes a while (in-flight pages, the run record): grace.
-        deadline = self.config.deadline + 600 if self.config.deadline else 0
-        held = self.lock.acquire(wait=self.config.lock_wait, deadline=deadline)
-        if not held:
-            stuck = self.lock.overdue_holder()
-            self.record.status = "archive_stuck" if stuck else "archive_locked"
-            self.record.reason = stuck or "another crawl holds the archive"
-            raise CloseSpider(self.record.status)
-        if self.lock.taken_over:
-            logger.warning("archive lock: %s", self.lock.taken_over)
+        self.session = ArchiveSession.join(self)
+        if self.session.refused:
+            status, reason = self.session.refused
+            if status == "failed":
+                self._stop_writing(reason)
+            self.record.status, self.record.reason = status, reason
+            raise CloseSpider("archive_failed" if status == "failed" else status)
+        self.archive = self.session.archive
         try:
-            self._reserve()
-            self.archive = Archive(self.config.path)
-            if self.lock.left_outcome:  # the last run ended on a full disk: its record now
-                self.archive.finish_run(**self.lock.left_outcome)
-            self.record.run_id = self.archive.start_run(self.portal, getattr(spider, "arguments", {}))
+            self.record.run_id = self.session.start_run(self.portal, getattr(spider, "arguments", {}))
             self._after_last_write()
             self._unresolved = set(self.archive.unresolved_failures(self.portal))
         except (ArchiveError, sqlite3.Error, OSError) as exc:
             self._stop_writing(f"cannot open the archive {self.config.path}: {exc}")
             self.record.status, self.record.reason = "failed", self.fatal
-            self._release_reserve()
-            self.lock.release()
+            self.archive = None
+            self.session.leave(self)
             raise CloseSpider("archive_failed") from None
         self.crawler.stats.set_value("newscrawl/run_id", self.record.run_id)
         logger.info("archiving into %s (run %s)", self.config.path, self.record.run_id)
@@ -174,9 +279,8 @@ class ArchiveStorage(CrawlStorage):
             logger.warning("the run could not be recorded as %s: %s", record.status, exc)
             unrecorded = outcome  # the lock file keeps it; the next run records it
         finally:
-            self.archive.close()
-            self._release_reserve()
-            self.lock.release(unrecorded)
+            self.archive = None
+            self.session.leave(self, unrecorded)
 
     def _ending(self, reason: str) -> tuple[str, str]:
         if self.fatal:
@@ -226,6 +330,9 @@ class ArchiveStorage(CrawlStorage):
 
     def latest_pages(self, article_ids: list[int]) -> list[dict]:
         return self.archive.latest_pages(article_ids) if self.archive else []
+
+    def stored_assets(self, urls: list[str]) -> dict:
+        return self.archive.stored_assets(urls) if self.archive else {}
 
     def observed_view_counts(self, readings: list[tuple[int, int, str]]) -> None:
         """View counts read without fetching their articles (``newscrawl counts``): one
@@ -279,27 +386,13 @@ class ArchiveStorage(CrawlStorage):
         try:
             return method(*args, **kwargs)
         except (sqlite3.Error, OSError) as exc:
-            self._stop_writing(f"writing to {self.config.path} failed: {exc}")
-            self._release_reserve()  # room for the run's own record of how it ended
-            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_failed"))
+            self.session.stop_writing(f"writing to {self.config.path} failed: {exc}", self.portal)
             return None
 
-    # A full disk would also refuse the line that records the run as failed, and the next
-    # run would take it for killed: a little room is set aside beside the archive while a
-    # run holds it, and given back when a write fails.
-    _RESERVE = 1024 * 1024
-
-    @property
-    def _reserve_path(self) -> str:
-        return f"{self.config.path}.reserve"
-
-    def _reserve(self) -> None:
-        with open(self._reserve_path, "wb") as reserve:
-            reserve.write(bytes(self._RESERVE))
-
-    def _release_reserve(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._reserve_path)
+    def stopped(self, message: str) -> None:
+        """Writing the archive failed (in this crawl or another of the process): stop."""
+        self._stop_writing(message)
+        asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="archive_failed"))
 
     def _stop_writing(self, message: str) -> None:
         self.fatal = message

@@ -1,6 +1,7 @@
 """`newscrawl crawl` and `newscrawl counts`: the runs cron starts."""
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -20,19 +21,60 @@ def _run_settings(db_path: str, wait: float, verbose: bool, overrides: tuple[str
 
 
 def _run(how, portal: str, arguments: dict, settings: dict, verbose: bool):
-    """Run ``how`` (`newscrawl.run.crawl` or ``counts``) and end as cron expects: quiet and 0
-    when all went well, else its summary line and its exit status."""
+    """Run ``how`` (`newscrawl.run.counts`) and end as cron expects: quiet and 0 when all
+    went well, else its summary line and its exit status."""
+    _end(lambda: [how(portal, arguments, settings)], verbose)
+
+
+def _end(runs, verbose: bool):
+    """Call ``runs`` (-> RunOutcomes) and end as cron expects: quiet and 0 when every run
+    went well, else one summary line per run that did not (with ``verbose``, one per run)
+    and exit status 1."""
     try:
-        outcome = how(portal, arguments, settings)
+        outcomes = runs()
     except ValueError as exc:  # a bad argument or setting, found before any request
         raise click.UsageError(str(exc)) from exc
-    if outcome.exit_code or verbose:
-        echo(outcome.summary(), err=True)
-    sys.exit(outcome.exit_code)
+    for outcome in outcomes:
+        if outcome.exit_code or verbose:
+            echo(outcome.summary(), err=True)
+    sys.exit(max(outcome.exit_code for outcome in outcomes))
+
+
+def _crawled_portals(names: tuple[str, ...], every: bool) -> list[str]:
+    """The portals a `crawl` names (each once, in order), or with --all every scheduled one."""
+    from newscrawl.portals import portals, scheduled
+
+    if every == bool(names):
+        raise click.UsageError("name the portals to crawl, or give --all (not both)")
+    if every:
+        return sorted(scheduled())
+    unknown = [name for name in names if name not in portals()]
+    if unknown:
+        raise click.UsageError(f"unknown portal(s) {', '.join(unknown)}; known: {', '.join(sorted(portals()))}")
+    return list(dict.fromkeys(names))
+
+
+def _base_urls(given: tuple[str, ...], portals: list[str]) -> dict[str, str]:
+    """Each portal's ``--base-url``: ``PORTAL=URL`` for any of them, a bare URL for the only one."""
+    urls: dict[str, str] = {}
+    for item in given:
+        name, sep, url = item.partition("=")
+        if not (sep and re.fullmatch(r"\w+", name) and url):  # a bare URL (its query may hold "=")
+            if len(portals) != 1:
+                raise click.UsageError(f"--base-url {item} names no portal; with several portals, "
+                                       "give --base-url PORTAL=URL for each")
+            name, url = portals[0], item
+        if name not in portals:
+            raise click.UsageError(f"--base-url {item}: {name} is not crawled in this run ({', '.join(portals)})")
+        if name in urls:
+            raise click.UsageError(f"--base-url given twice for {name}")
+        urls[name] = url
+    return urls
 
 
 @cli.command()
-@click.argument("portal")
+@click.argument("portal_names", metavar="PORTAL...", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Crawl every portal with a real site (not the bundled demo portal).")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
 @click.option("--since", metavar="DATE", help="Backfill: articles published on or after YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--until", metavar="DATE", help="Backfill: articles published on or before YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -42,7 +84,9 @@ def _run(how, portal: str, arguments: dict, settings: dict, verbose: bool):
 @click.option("--max-pages", type=int, help="Walk at most this many list pages per column.")
 @click.option("--full", is_flag=True, help="Walk every list page, not only up to the first page with nothing new.")
 @click.option("--refresh-days", type=int, help="Also re-visit archived articles of the last N days.")
-@click.option("--base-url", help="Crawl a mirror or the bundled portal instead of the real site.")
+@click.option("--base-url", "base_urls", multiple=True, metavar="[PORTAL=]URL",
+              help="Crawl a mirror or the bundled portal instead of the real site; "
+                   "with several portals, PORTAL=URL for each (repeatable).")
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
 @click.option("--assets", is_flag=True, help="Also download the articles' images and attachments into the archive.")
 @click.option("--redis", "redis_url", envvar="REDIS_URL", metavar="URL",
@@ -50,30 +94,32 @@ def _run(how, portal: str, arguments: dict, settings: dict, verbose: bool):
                    "`newscrawl ingest` writes the archive.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress (default: quiet unless something is wrong).")
-def crawl(portal, db_path, since, until, columns, related, max_pages, full, refresh_days, base_url, wait, assets,
-          redis_url, overrides, verbose):
+def crawl(portal_names, every, db_path, since, until, columns, related, max_pages, full, refresh_days, base_urls, wait,
+          assets, redis_url, overrides, verbose):
     """Crawl PORTAL into the archive, for cron: one run at a time, quiet when all is well.
+    Several portals (or --all) are crawled concurrently in one process, each with its own
+    run, politeness and summary line.
 
-    Exit status 0 when the run went well (or another run holds the archive), 1 when pages
-    failed, the run was interrupted or could not write; then one summary line goes to
-    stderr. 2: the command line was wrong (an unknown portal or column, a bad date).
+    Exit status 0 when every run went well (or another crawl holds the archive), 1 when
+    pages failed, a run was interrupted or could not write; then one summary line per run
+    that did not goes to stderr. 2: the command line was wrong (an unknown portal or
+    column, a bad date).
     """
     from newscrawl import run
-    from newscrawl.portals import portals
 
-    if portal not in portals():
-        raise click.UsageError(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
+    names = _crawled_portals(portal_names, every)
+    urls = _base_urls(base_urls, names)
     arguments = {k: str(v) for k, v in dict(since=since, until=until, columns=columns, related=related,
-                                            max_pages=max_pages, refresh_days=refresh_days,
-                                            base_url=base_url).items() if v}
+                                            max_pages=max_pages, refresh_days=refresh_days).items() if v}
     if full:
         arguments["full"] = "1"
+    runs = {name: arguments | ({"base_url": urls[name]} if name in urls else {}) for name in names}
     settings = _run_settings(db_path, wait, verbose, overrides)
     if assets:
         settings.setdefault("ASSETS_ENABLED", True)
     if redis_url:
         settings.setdefault("REDIS_URL", redis_url)
-    _run(run.crawl, portal, arguments, settings, verbose)
+    _end(lambda: run.crawl_many(runs, settings), verbose)
 
 
 @cli.command()
