@@ -301,3 +301,24 @@ def m008_published_precision(db: Database) -> None:
     """How much of ``published_at`` the page printed (day, minute, second): a day-only date
     is stored as that day's midnight and must not read as a time. NULL for older rows."""
     db["articles"].add_column("published_precision", str)
+
+
+@migrations()
+def m009_assets(db: Database) -> None:
+    """Images and attachments kept in the archive (``crawl --assets``), so they outlive the portal.
+
+    ``assets`` holds each content once, keyed by its sha256, however many URLs and articles
+    name it; ``article_assets`` is the URL → content map, per article and role (image |
+    attachment), with when that URL's bytes were fetched. A URL whose download failed has
+    no row here (it is a failure of kind ``asset``, retried by the next run)."""
+    db["assets"].create(
+        {"sha256": str, "content_type": str, "size": int, "content": bytes, "first_url": str, "fetched_at": str},
+        pk="sha256",
+    )
+    db["article_assets"].create(
+        {"article_id": int, "url": str, "sha256": str, "role": str, "fetched_at": str},
+        pk=("article_id", "url"),
+        foreign_keys=[("article_id", "articles", "id"), ("sha256", "assets", "sha256")],
+    )
+    db["article_assets"].create_index(["url"])
+    db["article_assets"].create_index(["sha256"])

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
+from archive.assets import AssetStore
 from archive.frontier import Frontier
 from archive.runs import RunRecords, now
 from archive.schema import NewerSchemaError, migrations, refuse_newer
@@ -44,6 +45,7 @@ class Article(Protocol):
     raw_html: bytes | None  # the page as fetched, stored compressed when given
     http_status: int | None
     http_headers: dict | None
+    assets: list  # archive.assets.Asset: the images and attachments fetched (crawl --assets)
 
 
 class ArchiveError(Exception):
@@ -91,7 +93,7 @@ def open_database(path: str | Path, *, create: bool = True) -> Database:
     return db
 
 
-class Archive(Frontier, RunRecords):
+class Archive(Frontier, RunRecords, AssetStore):
     """The write side of the archive, used by the pipelines and the maintenance commands."""
 
     def __init__(self, path: str | Path):
@@ -137,6 +139,8 @@ class Archive(Frontier, RunRecords):
         with self.db.atomic():
             self._finished((article.url, *done))
             result = self._save(article, digest, seen_at)
+            if getattr(article, "assets", None):  # fetched by `crawl --assets`; re-extraction has none
+                self._link_assets(self.article_id_for_url(article.url), article.assets)
             if resolve:
                 self._resolve_failure(article.url, run_id)
             return result

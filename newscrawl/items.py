@@ -55,6 +55,8 @@ class Article:
     http_status: int | None = None
     http_headers: dict | None = field(default=None, repr=False)
     requested_url: str | None = None  # the URL asked for, before redirects: its frontier row goes with it
+    # Images and attachments fetched with `crawl --assets` (archive.assets.Asset, bytes included).
+    assets: list = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
         """The article as data (what feed exports and ``newscrawl extract`` write)."""
@@ -64,7 +66,7 @@ class Article:
 
 # Everything but the crawl's own bookkeeping (the raw page travels to the archive, not to
 # feed exports: `scrapy crawl xjtu -O articles.jsonl`).
-_PIPELINE_ONLY = {"raw_html", "http_status", "http_headers", "requested_url"}
+_PIPELINE_ONLY = {"raw_html", "http_status", "http_headers", "requested_url", "assets"}
 EXPORTED_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _PIPELINE_ONLY)
 
 

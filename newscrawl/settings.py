@@ -78,6 +78,7 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalisePipeline": 100,
     "newscrawl.pipelines.ValidatePipeline": 200,
     "newscrawl.viewcounts.ViewCountPipeline": 800,
+    "newscrawl.assets.AssetPipeline": 850,  # ASSETS_ENABLED (crawl --assets) only
     "newscrawl.pipelines.ArchivePipeline": 900,
 }
 

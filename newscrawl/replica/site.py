@@ -17,6 +17,7 @@ from importlib import resources
 from string import Template
 from urllib.parse import parse_qs, urlsplit
 
+from newscrawl.replica import media
 from newscrawl.replica.content import COLUMN_BY_ID, COLUMNS, OWNER, PER_PAGE, ReplicaArticle, generate
 
 _PACKAGE = resources.files("newscrawl.replica")
@@ -192,9 +193,10 @@ class Site:
             text = _PACKAGE.joinpath(_STATIC[path]).read_bytes()
             return 200, {"Content-Type": "application/javascript"}, text
         if path == "/system/_content/download.jsp":
-            return 200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n% bundled portal attachment\n"
+            return 200, {"Content-Type": "application/pdf"}, media.attachment(query.get("wbfileid", [""])[0])
         if path.endswith((".jpg", ".png")):
-            return 200, {"Content-Type": "image/jpeg"}, b"\xff\xd8\xff\xe0 bundled portal image"
+            content_type, body = media.image(path)
+            return 200, {"Content-Type": content_type}, body
         if path.endswith((".css", ".woff2")):
             return 200, {"Content-Type": "text/css"}, b""
         raise KeyError(path)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from importlib import resources
 from string import Template
 
+from newscrawl.replica import media
 from newscrawl.replica.content import COLUMN_BY_ID, COLUMNS, PER_PAGE, ReplicaArticle
 from newscrawl.replica.site import Site
 
@@ -97,9 +98,10 @@ class WebPlusSite(Site):
         if path in _STATIC:
             return 200, {"Content-Type": "application/javascript"}, _PACKAGE.joinpath(_STATIC[path]).read_bytes()
         if path.startswith("/_upload/article/files/") and path.endswith(".pdf"):
-            return 200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n% bundled WebPlus portal attachment\n"
+            return 200, {"Content-Type": "application/pdf"}, media.attachment(path.rsplit("/", 1)[1])
         if path.endswith((".jpg", ".png", ".gif")):
-            return 200, {"Content-Type": "image/jpeg"}, b"\xff\xd8\xff\xe0 bundled portal image"
+            content_type, body = media.image(path)
+            return 200, {"Content-Type": content_type}, body
         if path.endswith((".css", ".js")):
             return 200, {"Content-Type": "text/css" if path.endswith(".css") else "application/javascript"}, b""
         raise KeyError(path)
