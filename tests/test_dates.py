@@ -1,6 +1,6 @@
 import pytest
 
-from newscrawl.extract.dates import date_precision, find_date, parse_date
+from newscrawl.extract.dates import date_precision, find_date, fits_url_day, parse_date, url_day
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,31 @@ def test_numbers_that_are_not_dates(raw):
 )
 def test_precision_says_what_the_page_printed(raw, precision):
     assert date_precision(raw) == precision
+
+
+@pytest.mark.parametrize(
+    "url, day",
+    [
+        ("https://news.example.edu.cn/2025/0430/c1002a213245/page.htm", "2025-04-30"),
+        ("https://x.edu.cn/2024/0912/c1002a200301/page.psp", "2024-09-12"),
+        ("https://x.edu.cn/2025/1340/c1002a1/page.htm", None),  # no such day
+        ("https://x.edu.cn/info/1002/45084.htm", None),  # VSB says no day
+        ("https://x.edu.cn/2025/04/30/hello/", None),  # not a WebPlus article
+    ],
+)
+def test_the_day_a_webplus_url_says_the_article_was_made(url, day):
+    assert (str(url_day(url)) if url_day(url) else None) == day
+
+
+@pytest.mark.parametrize(
+    "raw, fits",
+    [
+        ("2025年4月30日", True),  # the signature, the day it was made
+        ("2025-05-06", True),  # published a few days later
+        ("2025-04-29", False),  # before it was made: another date the text mentions
+        ("2025-07-01 17:00", False),  # a deadline two months on
+    ],
+)
+def test_a_guessed_date_must_fit_the_day_the_url_says(raw, fits):
+    assert fits_url_day(raw, "https://x.edu.cn/2025/0430/c1002a213245/page.htm") is fits
+    assert fits_url_day(raw, "https://x.edu.cn/news/77.html")  # a URL without a day rules nothing out

@@ -121,3 +121,43 @@ def test_the_counter_url_answers_the_count():
     counter = _expected(ARTICLE)["counter"]
     status, _, body = site.handle(counter["url"].removeprefix(PORTAL.base_url))
     assert status == 200 and int(body) == site.view_count(site.by_id[200012])
+
+
+def _undated(page: str, body: str) -> str:
+    """A WebPlus page that prints no date at all: no .arti_update, no <meta>."""
+    return page.replace('<p class="arti_metas"><span class="arti_update">发布时间：2025-05-08</span></p>', "").format(body=body)
+
+
+WEBPLUS_PAGE = """<html><body><div portletmode="simpleArticleAttri"><h1 class="arti_title">关于开展学生安全教育的通知</h1>
+<p class="arti_metas"><span class="arti_update">发布时间：2025-05-08</span></p>
+<div class="wp_articlecontent">{body}</div></div>
+<span class="WP_VisitCount" url="/_visitcountdisplay?siteId=1&type=3&articleId=2">0</span></body></html>"""
+URL = "https://www.example-webplus.edu.cn/2025/0430/c1002a213245/page.htm"
+
+
+def test_a_page_that_prints_no_date_gets_none_not_its_urls_day():
+    """The URL's 2025/0430 is when the article was made in the CMS: no publication date."""
+    body = "<p>各学院：为增强学生安全意识，学校决定开展安全教育活动，请各学院认真组织，按时完成。</p>"
+    article = extract(_undated(WEBPLUS_PAGE, body), URL)
+    assert (article.extraction, article.published_at, article.published_precision) == ("webplus", None, None)
+
+
+GENERIC_WEBPLUS_URL_PAGE = """<html><head><title>关于开展学生安全教育的通知-某某学院</title></head><body>
+<div class="main"><h1>关于开展学生安全教育的通知</h1><div class="content">{body}</div></div></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "last_line, published",
+    [
+        ("2025年5月6日", "2025-05-06T00:00:00+08:00"),  # the signature: a few days after the article was made
+        ("请于2025年7月1日前报送材料。", None),  # a deadline two months on is no publication date
+        ("2024年9月1日起施行的办法同时废止。", None),  # a date before the article existed
+    ],
+)
+def test_a_date_read_from_the_text_must_fit_the_urls_day(last_line, published):
+    body = ("<p>各学院：为增强学生安全意识，学校决定开展安全教育活动，请各学院认真组织，按时完成。</p>"
+            f"<p>学生工作处</p><p>{last_line}</p>")
+    article = extract(GENERIC_WEBPLUS_URL_PAGE.format(body=body), URL)
+    assert article.extraction == "generic"
+    assert article.published_at == published
+    assert article.published_precision == ("day" if published else None)

@@ -61,12 +61,22 @@ def split_byline(line: str, where: str = "start") -> tuple[dict[str, list[str]],
 
     本网讯（记者 李四 摄影 王五）5月19日，… -> ({记者: [李四], 摄影: [王五]}, 本网讯5月19日，…)
     """
+    found, start, end = find_byline(line, where)
+    if not found:
+        return {}, line
+    return found, (line[:start] + line[end:]).strip()
+
+
+def find_byline(line: str, where: str = "start") -> tuple[dict[str, list[str]], int, int]:
+    """The credits of a bracketed byline at the ``start`` or ``end`` of ``line`` and where it
+    stands in the line (what is cut from the text, and from the HTML, with it); ({}, 0, 0)
+    when there is none. A 本网讯 lead before the byline stays: it is the article's."""
     m = (_LEADING_BYLINE if where == "start" else _TRAILING_BYLINE).search(line)
     found = parse_credits(m["byline"]) if m else None
     if not found:
-        return {}, line
-    rest = (m["lead"] or "") + line[m.end() :] if where == "start" else line[: m.start()]
-    return found, rest.strip()
+        return {}, 0, 0
+    start = m.end("lead") if where == "start" and m["lead"] else m.start()
+    return found, start, m.end()
 
 
 def merge_credits(*parts: dict[str, list[str]]) -> dict[str, list[str]]:

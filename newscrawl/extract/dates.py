@@ -1,6 +1,7 @@
 """Publication dates in the forms VSB portals print them, to ISO 8601 in the portal's zone."""
 from __future__ import annotations
 
+import datetime
 import re
 from functools import lru_cache
 
@@ -53,3 +54,37 @@ def parse_date(raw: str, timezone: str = "Asia/Shanghai") -> str | None:
         settings={**zone, "RETURN_AS_TIMEZONE_AWARE": True},
     )
     return parsed.isoformat() if parsed else None
+
+
+# A WebPlus article URL (/2025/0430/c1002a213245/page.htm) carries the day the article was
+# made in the CMS. That is not when it was published (an editor sets that, and may backdate
+# it), so it is never taken as published_at; it only tells a date guessed from the body's
+# text apart from the dates a notice mentions (a deadline, an event).
+_URL_DAY = re.compile(r"/((?:19|20)\d{2})/(\d{2})(\d{2})/c\d+a\d+/page\.(?:htm|psp)\b")
+GUESS_WINDOW = datetime.timedelta(days=31)
+
+
+def url_day(url: str) -> datetime.date | None:
+    """The day a WebPlus article URL says the article was made, or None."""
+    m = _URL_DAY.search(url or "")
+    if not m:
+        return None
+    try:
+        return datetime.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def fits_url_day(raw: str, url: str) -> bool:
+    """Can ``raw``, a date guessed from an article's text, be when the article at ``url`` was
+    published? Not before the day its URL says it was made, nor a month after; any date
+    fits a URL that says no day."""
+    made = url_day(url)
+    m = DATE_RE.search(raw or "")
+    if made is None or not m:
+        return made is None
+    try:
+        day = datetime.date(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return False
+    return made <= day <= made + GUESS_WINDOW

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from lxml import etree
 from parsel import Selector
 
-from newscrawl.extract.credits import ROLES, merge_credits, parse_credits
+from newscrawl.extract.credits import ROLES, find_byline, merge_credits, parse_credits
 from newscrawl.extract.dates import find_date
 from newscrawl.extract.text import normalise_line, original_url, text_lines
 from newscrawl.items import Attachment, Image
@@ -100,18 +100,151 @@ def info_fields(lines: list[str]) -> dict:
     return fields
 
 
-def body_lines(body_el) -> tuple[list[str], dict[str, list[str]], object]:
-    """The body's reader lines without credit lines, the credits they held, and the cleaned copy."""
+@dataclass
+class BodyLine:
+    """One reader's line of the body and the text slots of the tree it was read from (an
+    element's ``text`` or ``tail``), so what is cut from body_text is cut from body_html too."""
+
+    text: str
+    slots: list[tuple[object, str]]
+    row: bool = False  # a table row: its cells joined by tabs, cut whole or not at all
+
+    def cut(self, start: int = 0, end: int | None = None) -> None:
+        """Take ``text[start:end]`` out of the tree (the whole line by default)."""
+        end = len(self.text) if end is None else end
+        if self.row or (start, end) == (0, len(self.text)):
+            for el, attr in self.slots:
+                setattr(el, attr, None)
+            return
+        raws = [getattr(el, attr) or "" for el, attr in self.slots]
+        index = _raw_index("".join(raws), self.text)
+        if index is None or start >= end:
+            return  # the tree no longer reads as the line: leave it rather than cut blind
+        lo, hi = index[start], index[end - 1] + 1
+        at = 0
+        for (el, attr), raw in zip(self.slots, raws):
+            a, b = max(lo - at, 0), min(hi - at, len(raw))
+            if a < b:
+                setattr(el, attr, raw[:a] + raw[b:])
+            at += len(raw)
+
+
+def _raw_index(raw: str, line: str) -> list[int] | None:
+    """For each character of ``line`` (``raw`` as normalise_line reads it), where it stands in ``raw``."""
+    index, chars, space = [], [], False
+    for i, ch in enumerate(raw):
+        if ch in _ZERO_WIDTH:
+            continue
+        if ch.isspace():
+            if not space:
+                chars.append(" ")
+                index.append(i)
+            space = True
+        else:
+            chars.append(ch)
+            index.append(i)
+            space = False
+    while chars and chars[0] == " ":
+        chars.pop(0)
+        index.pop(0)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        index.pop()
+    return index if "".join(chars) == line else None
+
+
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def body_line_slots(root) -> list[BodyLine]:
+    """``text_lines(root)`` with the slots each line was read from (the same lines, in order).
+
+    Each slot is marked for the length of one text_lines call with a private-use character
+    pair naming it, so the lines say where they came from without a second walker to keep
+    in step with text_lines.
+    """
+    slots = [
+        (node, attr)
+        for node in root.iter()
+        for attr in ("text", "tail")
+        if (attr == "tail" and node is not root) or (attr == "text" and isinstance(node.tag, str))
+        if getattr(node, attr)
+    ]
+    originals = [getattr(node, attr) for node, attr in slots]
+    try:
+        for i, ((node, attr), text) in enumerate(zip(slots, originals)):
+            setattr(node, attr, _mark(i) + text)
+        marked = text_lines(root)
+    finally:
+        for (node, attr), text in zip(slots, originals):
+            setattr(node, attr, text)
+    lines = []
+    for line in marked:
+        # A table row's cells are joined by tabs, which no other line holds.
+        cells = [normalise_line(cell) for cell in _MARKS.sub("", line).split("\t")]
+        text = "\t".join(cell for cell in cells if cell)
+        if text:  # a line of blanks between marks is no line of text_lines
+            ids = [_unmark(m) for m in _MARKS.findall(line)]
+            lines.append(BodyLine(text, [slots[i] for i in ids], row=len(cells) > 1))
+    return lines
+
+
+# A slot's mark: two characters of the supplementary private use planes (15 and 16), which
+# no page's text is read with and which normalise_line keeps as they are.
+_HIGH, _LOW, _SPAN = 0x100000, 0xF0000, 0xFFF0
+_MARKS = re.compile(f"[{chr(_HIGH)}-{chr(_HIGH + _SPAN)}][{chr(_LOW)}-{chr(_LOW + _SPAN)}]")
+
+
+def _mark(i: int) -> str:
+    return chr(_HIGH + i // _SPAN) + chr(_LOW + i % _SPAN)
+
+
+def _unmark(mark: str) -> int:
+    return (ord(mark[0]) - _HIGH) * _SPAN + ord(mark[1]) - _LOW
+
+
+def read_body(body_el) -> tuple[list[BodyLine], dict[str, list[str]], object]:
+    """The body's lines without its credit lines, the credits they held, and the copy of the
+    body they were cut from (blocks of credits dropped, credit lines cut out of mixed ones)."""
     body_copy = copy.deepcopy(body_el)
     credits = drop_credit_blocks(body_copy)
     lines = []
-    for line in text_lines(body_copy):
-        found = parse_credits(line)
+    for line in body_line_slots(body_copy):
+        found = parse_credits(line.text)
         if found:
             credits = merge_credits(credits, found)
+            line.cut()
         else:
             lines.append(line)
     return lines, credits, body_copy
+
+
+def cut_bylines(lines: list[BodyLine]) -> tuple[list[BodyLine], dict[str, list[str]]]:
+    """The body without the bracketed bylines opening or closing it, and their credits:
+    本网讯（记者 李四）5月19日，… and …。（通讯员 张三） lose the bracket, in text and tree."""
+    credits: dict[str, list[str]] = {}
+    for index, where in ((0, "start"), (-1, "end")):
+        if not lines:
+            break
+        line = lines[index]
+        found, start, end = find_byline(line.text, where)
+        if not found:
+            continue
+        credits = merge_credits(credits, found)
+        line.cut(start, end)
+        rest = (line.text[:start] + line.text[end:]).strip()
+        if rest:
+            lines[index] = BodyLine(rest, line.slots, line.row)
+        else:
+            lines.pop(index)
+    return lines, credits
+
+
+def body_lines(body_el) -> tuple[list[str], dict[str, list[str]], object]:
+    """The body's reader lines without credit lines and bylines, their credits, and the cleaned copy."""
+    lines, credits, body_copy = read_body(body_el)
+    lines, bylines = cut_bylines(lines)
+    return [line.text for line in lines], merge_credits(credits, bylines), body_copy
 
 
 def drop_credit_blocks(body) -> dict[str, list[str]]:

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.extract.credits import merge_credits, parse_credits, split_byline
-from newscrawl.extract.dates import find_date
-from newscrawl.extract.fields import ExtractionError, Reading, attachments, body_lines, head_lines, images, info_fields
+from newscrawl.extract.credits import merge_credits, parse_credits
+from newscrawl.extract.dates import find_date, fits_url_day
+from newscrawl.extract.fields import (
+    ExtractionError,
+    Reading,
+    attachments,
+    cut_bylines,
+    head_lines,
+    images,
+    info_fields,
+    read_body,
+)
 from newscrawl.extract.page import parse_html
 from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, normalise_line, text_lines
 
@@ -97,14 +106,20 @@ def extract_fields(text: str, url: str) -> Reading:
     title_el, title = _title(doc, body_el, page_title)
     between = _lines_between(doc, title_el, body_el)
     fields = info_fields(between)
-    lines, credits, body_copy = body_lines(body_el)
-    lines = [line for line in lines if not _FURNITURE.match(line)]
-    while lines and _FOOTER_LINE.search(lines[-1]):
-        lines.pop()  # the footer inside the body's own container
-    lines, bylines = _bylines(lines)
+    body, credits, body_copy = read_body(body_el)
+    kept = []
+    for line in body:
+        if _FURNITURE.match(line.text):
+            line.cut()
+        else:
+            kept.append(line)
+    while kept and _FOOTER_LINE.search(kept[-1].text):
+        kept.pop().cut()  # the footer inside the body's own container
+    kept, bylines = cut_bylines(kept)
+    lines = [line.text for line in kept]
     if sum(len(line) for line in lines) < MIN_BODY_CHARS:
         raise ExtractionError("no plausible article (too little text)")
-    raw_date = raw_meta_date or fields.get("date") or find_date("\n".join(lines[:2] + lines[-3:])) or ""
+    raw_date = raw_meta_date or fields.get("date") or _date_in_body(lines, url) or ""
     return Reading(
         title=title,
         source=meta_source or fields.get("source", ""),
@@ -118,17 +133,12 @@ def extract_fields(text: str, url: str) -> Reading:
     )
 
 
-def _bylines(lines: list[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """The body's lines without the bracketed bylines opening or closing it, and their credits."""
-    if not lines:
-        return lines, {}
-    lead, first = split_byline(lines[0], "start")
-    lines = ([first] if first else []) + lines[1:]
-    if not lines:
-        return lines, lead
-    tail, last = split_byline(lines[-1], "end")
-    lines = lines[:-1] + ([last] if last else [])
-    return lines, merge_credits(lead, tail)
+def _date_in_body(lines: list[str], url: str) -> str | None:
+    """A date printed at the body's edges (a notice's signature, a dateline), when the page
+    labels none; on a WebPlus URL only one that fits the day the URL says the article was
+    made (see fits_url_day): a deadline or an event in the text is no publication date."""
+    raw = find_date("\n".join(lines[:2] + lines[-3:]))
+    return raw if raw and fits_url_day(raw, url) else None
 
 
 def _credits_after(body_el, levels: int = 3, max_lines: int = 6) -> dict[str, list[str]]:
