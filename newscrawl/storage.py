@@ -79,10 +79,6 @@ class CrawlStorage:
         """Which of ``urls`` (images, attachments) are stored already, as {url: archive.assets.Asset}
         without bytes; a storage that cannot tell answers {} and they are fetched again."""
         return {}
-    def stored_assets(self, urls: list[str]) -> dict:
-        """Which of ``urls`` (images, attachments) are stored already, as {url: archive.assets.Asset}
-        without bytes; a storage that cannot tell answers {} and they are fetched again."""
-        return {}
     def discovered(self, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
         raise NotImplementedError
 
@@ -334,9 +330,6 @@ class ArchiveStorage(CrawlStorage):
 
     def latest_pages(self, article_ids: list[int]) -> list[dict]:
         return self.archive.latest_pages(article_ids) if self.archive else []
-
-    def stored_assets(self, urls: list[str]) -> dict:
-        return self.archive.stored_assets(urls) if self.archive else {}
 
     def stored_assets(self, urls: list[str]) -> dict:
         return self.archive.stored_assets(urls) if self.archive else {}
