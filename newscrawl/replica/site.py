@@ -24,6 +24,9 @@ _PACKAGE = resources.files("newscrawl.replica")
 _ARTICLE = Template(_PACKAGE.joinpath("templates/article.html").read_text(encoding="utf-8"))
 _LIST = Template(_PACKAGE.joinpath("templates/list.html").read_text(encoding="utf-8"))
 _HEADER = _PACKAGE.joinpath("templates/header.html").read_text(encoding="utf-8")  # logo and column nav
+# The home page: the column nav, then each column's newest articles (what `newscrawl discover` reads).
+_HOME = Template(_PACKAGE.joinpath("templates/home.html").read_text(encoding="utf-8"))
+HOME_ARTICLES = 5  # per column on the home page
 _STATIC = {
     "/system/resource/js/dynclicks.js": "static/dynclicks.js",
     "/system/resource/js/news/related.js": "static/related.js",
@@ -207,12 +210,21 @@ class Site:
         return 200, {"Content-Type": "text/html"}, text.encode(self.charset)
 
     def _home(self) -> str:
-        links = "".join(f'<li><a href="/index/{c.slug}.htm">{c.name}</a></li>' for c in COLUMNS)
-        return f'<html><head><meta charset="UTF-8"><title>西安交通大学新闻网</title></head><body><ul>{links}</ul></body></html>'
+        blocks = "\n".join(
+            f'<div class="column-block"><div class="block-title"><span>{c.name}</span>'
+            f'<a class="more" href="index/{c.slug}.htm">更多&gt;&gt;</a></div><ul>'
+            + "".join(f'<li><a href="info/{p.split("/info/", 1)[1]}" title="{html.escape(a.title)}">{html.escape(a.title)}</a>'
+                      f'<span>{a.published:%Y-%m-%d}</span></li>' for p, a in self.lists[c.id][:HOME_ARTICLES])
+            + "</ul></div>"
+            for c in COLUMNS
+        )
+        return _HOME.substitute(header=_HEADER, owner=OWNER, blocks=blocks)
 
     def _list(self, rest: str) -> str:
         slug, _, page_part = rest.removesuffix(".htm").partition("/")
-        column = next(c for c in COLUMNS if c.slug == slug)
+        column = next((c for c in COLUMNS if c.slug == slug), None)
+        if column is None:  # a column the portal has not: 404, not a dropped connection
+            raise KeyError(rest)
         entries = self.lists[column.id]
         pages = max(1, math.ceil(len(entries) / PER_PAGE))
         number = int(page_part) if page_part else pages  # the first page is pages; files count down

@@ -18,11 +18,13 @@ from string import Template
 
 from newscrawl.replica import media
 from newscrawl.replica.content import COLUMN_BY_ID, COLUMNS, PER_PAGE, ReplicaArticle
-from newscrawl.replica.site import Site
+from newscrawl.replica.site import HOME_ARTICLES, Site
 
 _PACKAGE = resources.files("newscrawl.replica")
 _ARTICLE = Template(_PACKAGE.joinpath("templates/webplus_article.html").read_text(encoding="utf-8"))
 _LIST = Template(_PACKAGE.joinpath("templates/webplus_list.html").read_text(encoding="utf-8"))
+# main.htm: the column nav (the header), then a news portlet of each column's newest articles.
+_HOME = Template(_PACKAGE.joinpath("templates/webplus_home.html").read_text(encoding="utf-8"))
 # The column's name and breadcrumb, above its list and above each of its articles.
 _COLUMN_HEAD = Template(_PACKAGE.joinpath("templates/webplus_column.html").read_text(encoding="utf-8"))
 _STATIC = {
@@ -108,8 +110,18 @@ class WebPlusSite(Site):
 
     # -- pages ---------------------------------------------------------------------------
     def _home(self) -> str:
-        links = "".join(f'<li><a href="/{c.id}/list.htm">{c.name}</a></li>' for c in COLUMNS)
-        return f'<html><head><meta charset="UTF-8"><title>示例大学新闻网</title></head><body>{_header()}<ul>{links}</ul></body></html>'
+        blocks = "\n".join(
+            f'<div class="post post{n}" frag="窗口{n}"><div class="tt"><h3 class="tit"><span class="title">{c.name}</span></h3>'
+            f'<div class="more_btn"><a class="more" href="/{c.id}/list.htm" target="_self">更多</a></div></div>'
+            f'<div class="con"><div id="wp_news_w{n}"><ul class="news_list clearfix">'
+            + "".join(f"<li class=\"news n{i}\"><span class=\"news_title\"><a href='{p}' target='_blank' "
+                      f"title='{html.escape(a.title)}'>{html.escape(a.title)}</a></span>"
+                      f"<span class=\"news_meta\">{a.published:%Y-%m-%d}</span></li>"
+                      for i, (p, a) in enumerate(self.lists[c.id][:HOME_ARTICLES], start=1))
+            + "</ul></div></div></div>"
+            for n, c in enumerate(COLUMNS, start=11)
+        )
+        return _HOME.substitute(header=_header(), site_id=SITE_ID, blocks=blocks)
 
     def _webplus_list(self, column_id: int, number: int, numbered: bool) -> str:
         column = COLUMN_BY_ID[column_id]
