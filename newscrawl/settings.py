@@ -71,6 +71,9 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19 starts a remote-control server on every crawl; a cron crawl wants none.
 REMOTE_CONTROL_ENABLED = False
 
+# With REDIS_URL a crawl is one of a cluster's workers (newscrawl/cluster/); without it, nothing changes.
+ADDONS = {"newscrawl.cluster.addon.ClusterAddon": 0}
+
 # The archive, its lock and the run record (newscrawl/storage.py).
 EXTENSIONS = {"newscrawl.storage.ArchiveStorage": 100, "newscrawl.logs.QuietRobotsErrors": 0, "newscrawl.progress.CrawlProgress": 500}
 

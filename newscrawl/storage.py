@@ -216,6 +216,8 @@ class ArchiveStorage(CrawlStorage):
 
     @classmethod
     def from_crawler(cls, crawler):
+        if crawler.settings.get("REDIS_URL"):
+            raise NotConfigured  # a cluster worker: the writer alone opens the archive (newscrawl.cluster)
         if not crawler.settings.getbool("ARCHIVE_ENABLED"):
             raise NotConfigured  # only a crawl archives (ARCHIVE_ENABLED); quietly
         return cls(crawler, StorageConfig.from_settings(crawler.settings))
