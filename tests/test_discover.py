@@ -276,3 +276,25 @@ def test_an_unreachable_portal_is_one_line():
         pass  # the port is free again: nothing listens there
     result = discover(base_url + "/", *QUICK)
     assert result.exit_code == 1 and result.stderr == f"Error: cannot reach {base_url}/: connection refused\n"
+
+
+def test_the_navigation_of_a_real_vsb_template():
+    """cst.nuc.edu.cn's own page as the home page: its 网站导航 names 47 pages, most of them
+    about the school; only a page with list rows counts as a column, and at most 30 are asked for."""
+    real = ROOT / "tests/fixtures/real/cst.nuc.edu.cn"
+    page = (real / "list-xwzx-xyxw-page1.html").read_bytes()
+    about = html("<div class='side'><a href='/info/1038/5588.htm'>我院新闻</a></div><p>学院简介……</p>")
+    site = OddHome({"/": (200, "text/html", page), "/dqgz/djdt.htm": (200, "text/html", page), "/xygk/xyjj.htm": about,
+                    "/info/1038/5588.htm": (200, "text/html", (real / "article-1038-1009-lanqiaobei.html").read_bytes())})
+    with serve(site) as base_url:
+        result = discover(base_url + "/", "--json", *QUICK)
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert [(c["name"], c["path"], c["sample_url"]) for c in found["columns"]] == [
+        ("党建动态", "dqgz/djdt.htm", base_url + "/info/1038/5588.htm")]
+    assert found["columns"][0]["sample_title"] and not found["columns"][0]["sample_error"]
+    reasons = {s["name"]: s["reason"] for s in found["skipped"]}
+    assert reasons["学院概况"] == "not a vsb list page (no list rows, no pager)"
+    assert reasons["党群工作"] == "its list page answered HTTP 404"
+    assert sum("not checked" in r for r in reasons.values()) > 0
+    assert len(found["requests"]) == len(site.requests) == 2 + 30 + 1

@@ -22,13 +22,23 @@ def _settings(overrides: tuple[str, ...]):
     return settings
 
 
+def _spiders_dir(settings) -> str:
+    """Where new spiders go, as `scrapy genspider` decides: the folder of NEWSPIDER_MODULE."""
+    from importlib import import_module
+
+    module = import_module(settings.get("NEWSPIDER_MODULE") or "spiders")
+    folder = os.path.dirname(module.__file__)
+    relative = os.path.relpath(folder)
+    return folder if relative.startswith("..") else relative
+
+
 @cli.command()
 @click.argument("url", callback=http_url)
 @click.option("--name", help="The portal's name (a Python identifier; default: from the host, news.xjtu.edu.cn -> xjtu).")
 @click.option("--write", is_flag=True, help="Write the profile as spiders/NAME.py (see --spiders-dir).")
 @click.option("--force", is_flag=True, help="With --write: replace an existing profile file.")
-@click.option("--spiders-dir", default="spiders", show_default=True, type=click.Path(file_okay=False),
-              help="Where --write puts the profile.")
+@click.option("--spiders-dir", type=click.Path(file_okay=False),
+              help="Where --write puts the profile (default: the folder of NEWSPIDER_MODULE, spiders/).")
 @click.option("--max-columns", type=whole_number(1), default=30, show_default=True,
               help="Check at most this many navigation links (each costs a list page and an article).")
 @json_option
@@ -48,15 +58,16 @@ def discover(url, name, write, force, spiders_dir, max_columns, as_json, overrid
     problem = check_name(name)
     if problem:
         raise click.BadParameter(problem, param_hint="--name")
-    target = os.path.join(spiders_dir, f"{name}.py")
+    settings = _settings(overrides)
+    target = os.path.join(spiders_dir or _spiders_dir(settings), f"{name}.py")
     if write and os.path.exists(target) and not force:
         raise click.ClickException(f"{target} exists: pick another --name, or --force to replace it")
     try:
-        found = find(url, _settings(overrides), max_columns=max_columns)
-    except DiscoveryError as exc:
+        found = find(url, settings, max_columns=max_columns)
+        portal = found.portal(name)
+        written = write_profile(portal, found, os.path.dirname(target), force=force) if write else None
+    except (DiscoveryError, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from exc
-    portal = found.portal(name)
-    written = write_profile(portal, found, spiders_dir, force=force) if write else None
     if as_json:
         echo_json({**found.as_dict(), "name": name, "written": str(written) if written else None})
         return

@@ -5,6 +5,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from parsel import Selector
+
 from newscrawl.discover.fetch import Fetcher, FetchConfig, FetchError, Page, origin
 from newscrawl.extract import ExtractionError, extract, extract_listing
 from newscrawl.extract.generic import detect_cms
@@ -20,7 +22,8 @@ LIST_PAGE = {
     "webplus": re.compile(r"^/(?:[^/]+/)+list\.htm$"),
 }
 _LATER_PAGE = re.compile(r"/\d+\.htm$")
-_HOME_PATHS = ("/", "/index.htm", "/main.htm", "/index.html", "/main.html")
+# A site's (or a sub-site's: english/index.htm) home page, no column of it.
+_HOME_PAGE = re.compile(r"(?:^|/)(?:index|main)\.html?$|/$")
 # The navigation: <nav>, or a block whose class or id says nav / menu / 导航 (daohang).
 _NAV_LINKS = ("//a[@href][ancestor-or-self::*[self::nav or re:test(concat(' ', @class, ' ', @id, ' '), "
               "'nav|menu|daohang', 'i')]]")
@@ -157,7 +160,7 @@ def _nav_columns(doc, home_url: str, base_url: str, cms: str) -> tuple[list[tupl
             dropped["off the portal" if url and url.startswith(("http://", "https://")) else "not a list page"] += 1
             continue
         path = urlsplit(url).path
-        if not pattern.match(path) or article.search(path) or _LATER_PAGE.search(path) or path in _HOME_PATHS:
+        if not pattern.match(path) or article.search(path) or _LATER_PAGE.search(path) or _HOME_PAGE.search(path):
             dropped["not a list page"] += 1
             continue
         name = normalise_line(a.text_content()) or normalise_line(a.get("title") or "")
@@ -209,6 +212,10 @@ def _check_columns(fetcher: Fetcher, candidates: list[tuple[str, str]], cms: str
         if not listed:
             skipped.append(Skipped(url, name, f"its list page lists no {cms} articles on the portal"))
             continue
+        if listing.pages is None and not _has_list_rows(page, rules):
+            # A page about the school (学院简介) with a sidebar of news links is no column.
+            skipped.append(Skipped(url, name, f"not a {cms} list page (no list rows, no pager)"))
+            continue
         key = tuple(a.url for a in listed)
         if key in seen_lists:  # a parent column showing its first child's list
             skipped.append(Skipped(url, name, f"lists the same articles as {seen_lists[key]}"))
@@ -221,6 +228,13 @@ def _check_columns(fetcher: Fetcher, candidates: list[tuple[str, str]], cms: str
         _read_sample(fetcher, column, rules)
         columns.append(column)
     return columns, skipped
+
+
+def _has_list_rows(page: Page, rules: Portal) -> bool:
+    """Does the page hold the family's list rows (VSB's li#line_u…, WebPlus's wp_news_w…),
+    not only article links somewhere (the catch-all a[href] every family ends with)?"""
+    doc = Selector(root=parse_html(page.text), type="html")
+    return any(doc.css(query) for query in rules.selector("list_links") if query != "a[href]")
 
 
 def _read_sample(fetcher: Fetcher, column: FoundColumn, rules: Portal) -> None:
