@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from archive.assets import asset_records
 from archive.query import Filters
 from archive.search import select
 from archive.show import load_article
@@ -168,13 +169,14 @@ def warc_date(stamp: str) -> str:
 
 def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = True, filename: str | None = None) -> int:
     """Every stored page of the articles as a WARC ``response`` record and the ``request``
-    that fetched it, both dated when it was fetched.
+    that fetched it, both dated when it was fetched; then the article's stored images and
+    attachments (``crawl --assets``) the same way, under their original URLs, each URL once.
 
-    Only what the archive stores is written: the article pages (the counter's and the
-    related box's responses, images and stylesheets are not stored by a crawl, so a replay
-    shows the page without them). The request is rebuilt from the URL (method, path,
-    Host): the crawl keeps no request headers. ``filename`` is the name the ``warcinfo``
-    record gives the file (default: ``fp``'s). Returns the number of pages written.
+    Only what the archive stores is written: the counter's and the related box's
+    responses and stylesheets are not stored by a crawl, so a replay shows the page (and
+    its pictures, when they were kept) without them. The request is rebuilt from the URL
+    (method, path, Host): the crawl keeps no request headers. ``filename`` is the name the
+    ``warcinfo`` record gives the file (default: ``fp``'s). Returns the number of pages written.
     """
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
@@ -184,6 +186,7 @@ def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = T
         writer.create_warcinfo_record(filename or getattr(fp, "name", "export.warc"), {"software": "newscrawl export", "format": "WARC File Format 1.0"})
     )
     count = 0
+    assets_written: set[str] = set()
     for article_id in ids:
         pages = db.execute(
             """select p.url, p.fetched_at, p.status, p.headers, p.html_zlib, a.first_seen_at
@@ -192,20 +195,27 @@ def write_warc(db: Database, ids: Iterable[int], fp: BinaryIO, *, gzip: bool = T
         ).fetchall()
         for url, fetched_at, status, headers, html_zlib, first_seen_at in pages:
             body = zlib.decompress(html_zlib)
-            date = warc_date(fetched_at or first_seen_at)
-            http_headers = StatusAndHeaders(_status_line(status), _headers(json.loads(headers or "{}"), len(body)), protocol="HTTP/1.1")
-            response = writer.create_warc_record(
-                url,
-                "response",
-                payload=BytesIO(body),
-                length=len(body),
-                http_headers=http_headers,
-                warc_headers_dict={"WARC-Date": date},
-            )
-            writer.write_record(response)
-            writer.write_record(_request_record(writer, url, date, response.rec_headers.get_header("WARC-Record-ID")))
+            _write_exchange(writer, url, warc_date(fetched_at or first_seen_at), body,
+                            StatusAndHeaders(_status_line(status), _headers(json.loads(headers or "{}"), len(body)),
+                                             protocol="HTTP/1.1"))
             count += 1
+        for asset in asset_records(db, article_id):
+            if asset["url"] not in assets_written:
+                assets_written.add(asset["url"])
+                headers = [("Content-Type", asset["content_type"]), ("Content-Length", str(len(asset["content"])))]
+                _write_exchange(writer, asset["url"], warc_date(asset["fetched_at"]), asset["content"],
+                                StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"))
     return count
+
+
+def _write_exchange(writer, url: str, date: str, body: bytes, http_headers) -> None:
+    """``body`` as the ``response`` to a GET of ``url`` at ``date``, and that request."""
+    response = writer.create_warc_record(
+        url, "response", payload=BytesIO(body), length=len(body), http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": date},
+    )
+    writer.write_record(response)
+    writer.write_record(_request_record(writer, url, date, response.rec_headers.get_header("WARC-Record-ID")))
 
 
 def _request_record(writer, url: str, date: str, response_id: str):

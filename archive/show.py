@@ -8,6 +8,7 @@ import unicodedata
 
 from sqlite_utils import Database
 
+from archive.assets import article_assets
 
 # The parts of an article kept in their own tables, each in the order a reader wants them.
 PARTS = {
@@ -43,6 +44,7 @@ def load_article(db: Database, article_id: int) -> dict:
     record["related"] = json.loads(article["related"] or "[]")
     for key, sql in PARTS.items():
         record[key] = _rows(db, sql, [article_id])
+    record["assets"] = article_assets(db, article_id)  # the images and attachments kept (crawl --assets)
     return record
 
 
@@ -73,12 +75,15 @@ def render_article(record: dict, width: int = 80) -> str:
         seen = f"  ({url['column'] or 'no column'}; seen {url['first_seen_at']} – {url['last_seen_at']})"
         out.append(_label("URLs" if i == 0 else "", url["url"] + seen))
     out += ["", record["body_text"], ""]
+    kept = {asset["url"]: asset for asset in record.get("assets", ())}
     if record["images"]:
-        out.append("Images")
-        out += [f"  {i}. {im['url']}" + (f"\n     {im['caption']}" if im["caption"] else "") for i, im in enumerate(record["images"], 1)]
+        out.append("Images" + _kept_count(record["images"], kept))
+        out += [f"  {i}. {im['url']}{_kept(im['url'], kept)}" + (f"\n     {im['caption']}" if im["caption"] else "")
+                for i, im in enumerate(record["images"], 1)]
     if record["attachments"]:
-        out.append("Attachments")
-        out += [f"  {i}. {at['name'] or '(no name)'}  {at['url']}" for i, at in enumerate(record["attachments"], 1)]
+        out.append("Attachments" + _kept_count(record["attachments"], kept))
+        out += [f"  {i}. {at['name'] or '(no name)'}  {at['url']}{_kept(at['url'], kept)}"
+                for i, at in enumerate(record["attachments"], 1)]
     if record["view_counts"]:
         out.append("Views")
         out += [f"  {v['observed_at']}  {v['count']:>8}  ({v['method'] or 'unknown'})" for v in record["view_counts"]]
@@ -91,6 +96,25 @@ def render_article(record: dict, width: int = 80) -> str:
                 out.append(f"    title was: {old['title']}")
             out += ["    " + line for line in _changed_lines(old["body_text"], new["body_text"])]
     return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
+
+
+def _kept_count(parts: list[dict], kept: dict) -> str:
+    """`` (2 of 3 stored in the archive)`` once the archive keeps any of the article's files."""
+    if not kept:
+        return ""
+    return f" ({sum(p['url'] in kept for p in parts)} of {len(parts)} stored in the archive)"
+
+
+def _kept(url: str, kept: dict) -> str:
+    """How the archive keeps the file at ``url``: its type, size and sha256, or that it does not."""
+    asset = kept.get(url)
+    if asset is None:
+        return "  [not stored]" if kept else ""
+    return f"  [stored: {asset['content_type']}, {_size(asset['size'])}, sha256 {asset['sha256'][:12]}]"
+
+
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1024 else f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
 def _changed_lines(old: str, new: str) -> list[str]:

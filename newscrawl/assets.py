@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.python.failure import Failure
 
@@ -115,8 +115,12 @@ class AssetPipeline:
         self.storage = storage
         self.config = config
         self.stats = crawler.stats
-        # Downloads in flight, by URL: two articles showing one picture fetch it once.
+        # Downloads by URL, kept until the article that started one is archived (then the
+        # archive knows the URL): two articles showing one picture fetch it once.
         self._fetching: dict[str, asyncio.Future] = {}
+        self._started: dict[int, list[str]] = {}  # id(article) -> the URLs it started fetching
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self._article_done, signal=signal)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -139,7 +143,7 @@ class AssetPipeline:
                 self.stats.inc_value("newscrawl/assets/offsite")
                 logger.debug("asset not fetched, not on the portal: %s", url)
         known = self.storage.stored_assets([url for url, _ in wanted]) if wanted else {}
-        outcomes = await asyncio.gather(*(self._asset(url, role, known.get(url), item.url) for url, role in wanted))
+        outcomes = await asyncio.gather(*(self._asset(url, role, known.get(url), item) for url, role in wanted))
         problems = []
         for (url, role), outcome in zip(wanted, outcomes):
             if isinstance(outcome, Asset):
@@ -153,20 +157,25 @@ class AssetPipeline:
                 signal=page_failed, failure=PageFailure(item.url, item.portal, "asset", reason[:500]))
         return item
 
-    async def _asset(self, url: str, role: str, stored: Asset | None, referer: str) -> Asset | str | None:
+    async def _asset(self, url: str, role: str, stored: Asset | None, article: Article) -> Asset | str | None:
         """The asset at ``url``, or why it is not stored (a string), or None when skipped."""
         if stored is not None:
             self.stats.inc_value("newscrawl/assets/known")
             return replace(stored, role=role)
         fetching = self._fetching.get(url)
         if fetching is None:
-            fetching = self._fetching[url] = asyncio.ensure_future(self._fetch(url, role, referer))
-            fetching.add_done_callback(lambda _: self._fetching.pop(url, None))
+            fetching = self._fetching[url] = asyncio.ensure_future(self._fetch(url, role, article))
+            self._started.setdefault(id(article), []).append(url)
         outcome = await asyncio.shield(fetching)
         return replace(outcome, role=role) if isinstance(outcome, Asset) else outcome
 
-    async def _fetch(self, url: str, role: str, referer: str) -> Asset | str | None:
-        request = Request(url, headers={"Referer": referer}, meta={"download_maxsize": self.config.maxsize})
+    def _article_done(self, item, **kwargs):
+        """An article left the pipelines (archived, or not): the downloads it started are let go."""
+        for url in self._started.pop(id(item), ()):
+            self._fetching.pop(url, None)
+
+    async def _fetch(self, url: str, role: str, article: Article) -> Asset | str | None:
+        request = Request(url, headers={"Referer": article.url}, meta={"download_maxsize": self.config.maxsize})
         try:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as exc:

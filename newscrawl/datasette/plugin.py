@@ -1,6 +1,7 @@
 """Datasette plugin hooks of the reading room: compact articles, the article page, facets, search."""
 from __future__ import annotations
 
+import html
 import json
 import re
 import urllib.parse
@@ -229,16 +230,54 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             return {}
         # Sanitised when stored; again here, so an archive written by an older, laxer
         # NewsCrawl cannot run a script in the reading room.
-        record["body"] = Markup(sanitise(record.pop("body_html") or ""))
+        stored = {a["url"]: datasette.urls.path(asset_path(a["sha256"])) for a in record["assets"]}
+        record["body"] = Markup(served_from_archive(sanitise(record.pop("body_html") or ""), stored))
+        record["stored"] = stored
         max_views = max((v["count"] or 0 for v in record["view_counts"]), default=0)
         return {"article": record, "max_views": max_views}
 
     return inner
 
 
+def asset_path(sha256: str) -> str:
+    """Where the reading room serves a stored image or attachment (``crawl --assets``)."""
+    return f"-/newscrawl/asset/{sha256}"
+
+
+def served_from_archive(body: str, stored: dict[str, str]) -> str:
+    """The (sanitised) body with the pictures and files the archive keeps read from it
+    (``stored``: original URL → reading-room path), not from the portal."""
+    def local(match: re.Match) -> str:
+        url = html.unescape(match[2])
+        return f'{match[1]}="{escape(stored[url])}"' if url in stored else match[0]
+
+    return re.sub(r'\b(src|href)="([^"]*)"', local, body) if stored else body
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/-/archived-page/(?P<database>[^/]+)/(?P<article_id>\d+)$", archived_page)]
+    return [(r"^/-/archived-page/(?P<database>[^/]+)/(?P<article_id>\d+)$", archived_page),
+            (r"^/-/newscrawl/asset/(?P<sha256>[0-9a-f]{64})$", stored_asset)]
+
+
+# A stored file is the portal's bytes: never run as a page of the reading room's origin
+# (an SVG may hold a script), never sniffed into another type.
+ASSET_HEADERS = {"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+                 "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=31536000, immutable"}
+
+
+async def stored_asset(datasette, request):
+    """An image or attachment as the crawl fetched it, from whichever archive holds it: the
+    address is its sha256, so any archive's copy is the same bytes. Never the portal."""
+    sha256 = request.url_vars["sha256"]
+    for database in datasette.databases.values():
+        if not await database.table_exists("assets"):
+            continue
+        row = (await database.execute("select content_type, content from assets where sha256 = :sha256",
+                                      {"sha256": sha256})).first()
+        if row is not None:
+            return Response(row["content"], content_type=row["content_type"], headers=dict(ASSET_HEADERS))
+    raise NotFound("no stored image or attachment has this sha256")
 
 
 # The stored page is the portal's HTML: shown sandboxed (no scripts, an origin of its own),
