@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from newscrawl.cli import cli
 from newscrawl.demo import LOCAL_OVERRIDES, crawl_command
 from newscrawl.profile import Portal
-from newscrawl.replica import COLUMNS, Site, WebPlusSite, serve
+from newscrawl.replica import COLUMNS, Faults, Site, WebPlusSite, serve
 from newscrawl.settings import NEWSCRAWL_CONTACT, USER_AGENT_TEMPLATE
 from spiders.webplus_demo import WebplusDemoSpider
 from spiders.xjtu import XjtuSpider
@@ -298,3 +298,29 @@ def test_the_navigation_of_a_real_vsb_template():
     assert reasons["党群工作"] == "its list page answered HTTP 404"
     assert sum("not checked" in r for r in reasons.values()) > 0
     assert len(found["requests"]) == len(site.requests) == 2 + 30 + 1
+
+
+def test_a_gbk_portal_keeps_its_column_names():
+    with serve(Site(articles=20, seed=3, charset="gbk")) as base_url:
+        result = discover(base_url + "/", "--json", *QUICK)
+    assert [c["name"] for c in json.loads(result.stdout)["columns"]] == [c.name for c in XjtuSpider.portal.columns]
+
+
+def test_names_no_python_can_hold_still_make_a_profile_that_loads(tmp_path):
+    odd = ['今日"交大"\\', "综合'''新闻", "学术\x1b[2J动态"]
+    nav = "".join(f'<a href="/index/{slug}.htm">{name}</a>' for slug, name in zip(("jdyw", "zhxw", "xsdt"), odd))
+    with serve(OddHome({"/": html(f'<div id="menu">{nav}</div>')})) as base_url:
+        result = discover(base_url, "--name", "odd", "--write", "--spiders-dir", str(tmp_path), *QUICK)
+    assert result.exit_code == 0, result.output
+    assert [c.name for c in load_profile(tmp_path / "odd.py").portal.columns] == ['今日"交大"\\', "综合'''新闻", "学术\x1b[2J动态"]
+    assert "\x1b" not in result.stdout  # what the terminal is shown is made harmless
+
+
+@pytest.mark.parametrize("setting, site, message", [
+    ("DOWNLOAD_TIMEOUT=1", Site(articles=5, faults=Faults(hang_paths={"/": 1}, hang_seconds=3)), "timed out"),
+    ("DOWNLOAD_MAXSIZE=2000", Site(articles=5), "is larger than DOWNLOAD_MAXSIZE (2000 bytes)"),
+], ids=["hangs", "too_large"])
+def test_a_home_page_that_hangs_or_is_too_large_is_one_line(setting, site, message):
+    with serve(site) as base_url:
+        result = discover(base_url + "/", "-s", setting, *QUICK)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
