@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl.extract.counter import find_counter, find_visit_counter
@@ -197,8 +198,25 @@ def _column(sel: Selector, portal: Portal) -> str:
             links = [t for t in links if t]
             if links and end in crumb.text_content():
                 return links[-1]
-    return meta(sel, "ColumnName")
+    return meta(sel, "ColumnName") or _labelled_crumb(sel.root)
 
 
 _LINKS = css_xpath("a")
+# A breadcrumb no class gives away is still told by its label: 当前位置：首页 -> 资料下载 -> 学位资料.
+_CRUMB_LABEL = etree.XPath(
+    "//body//*[text()[contains(., '当前位置') or contains(., '您现在的位置') or contains(., '您的位置') or contains(., '所在位置')]]"
+)
+
+
+def _labelled_crumb(root) -> str:
+    """The last link after a breadcrumb's label, in the nearest block around the label that
+    has links; "" when the trail is the home page alone."""
+    for label in _CRUMB_LABEL(root):
+        for block in (label, *label.iterancestors()):
+            order = {el: i for i, el in enumerate(block.iter())}
+            links = [normalise_line(a.text_content()) for a in _LINKS(block) if order[a] > order[label]]
+            links = [t for t in links if t]
+            if links:
+                return links[-1] if len(links) > 1 else ""
+    return ""
 

@@ -274,11 +274,16 @@ def images(body, base_url: str) -> list[Image]:
     images, seen = [], set()
     for img in body.iter("img"):
         src = original_url(img, ("tppabs", "src", "orisrc"), base_url)
-        if not src or src in seen:
+        if not src or src in seen or _FILE_ICON.search(src):
             continue
         seen.add(src)
         images.append(Image(url=src, caption=_caption(img, body)))
     return images
+
+
+# The icon a CMS's editor puts before an attachment's link (VSB's fileTypeImages/icon_rar.gif,
+# UEditor's themes/default/images/icon_doc.gif): the attachment's, not a picture of the article.
+_FILE_ICON = re.compile(r"/fileTypeImages/icon_\w+\.gif$|/ueditor/themes/default/images/icon_\w+\.gif$", re.I)
 
 
 def _caption(img, body) -> str:
