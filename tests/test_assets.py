@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -30,6 +31,7 @@ NOT_AN_IMAGE = "/__local/fake/deleted.jpg"  # the portal's "not found" page, ser
 POSTER = "/__local/big/poster.jpg"  # larger than ASSETS_MAXSIZE
 SHARED = "/__local/shared/banner.jpg"  # in two articles
 NOT_A_FILE = "/__local/files/notice.pdf"  # an attachment that is a login page
+FORBIDDEN = "/admin/photos/staff.jpg"  # robots.txt: Disallow: /admin/
 LIMIT = 100_000
 
 
@@ -79,6 +81,7 @@ def crawled(tmp_path_factory):
         for art in listed[4:6]:
             art.blocks.append(("img", f"{SHARED}|共用图片"))
         listed[6].attachments.append((NOT_A_FILE, "通知.pdf"))
+        listed[7].blocks.append(("img", f"{FORBIDDEN}|"))
         db_path = tmp_path_factory.mktemp("assets") / "news.db"
         args = ("--assets", "-s", f"ASSETS_MAXSIZE={LIMIT}", "-s", "VIEW_COUNTS=off")
         first = newscrawl_crawl(base_url, db_path, *args)
@@ -92,6 +95,7 @@ def crawled(tmp_path_factory):
                "first_requests": first_requests, "second_requests": second_requests,
                "first_failures": first_failures, "trouble": {k: base_url + a.path for k, a in trouble.items()},
                "shared": [base_url + a.path for a in listed[4:6]], "not_a_file": base_url + listed[6].path,
+               "forbidden": base_url + listed[7].path,
                "elsewhere": list(elsewhere.received)}
 
 
@@ -103,7 +107,7 @@ def _stored(db: Database, url: str) -> bytes | None:
 
 def test_every_picture_and_file_on_the_portal_is_stored_byte_for_byte(crawled):
     site, base_url, db = crawled["site"], crawled["base_url"], crawled["db"]
-    faulty = {base_url + p for p in (NOT_AN_IMAGE, POSTER, NOT_A_FILE)}
+    faulty = {base_url + p for p in (NOT_AN_IMAGE, POSTER, NOT_A_FILE, FORBIDDEN)}
     urls = [r[0] for r in db.execute("select url from images union select url from attachments")]
     on_portal = [u for u in urls if u.startswith(base_url + "/") and u not in faulty]
     assert len(on_portal) > 20
@@ -137,6 +141,12 @@ def test_a_picture_on_another_server_is_skipped_not_fetched_and_not_a_failure(cr
     assert db.execute("select 1 from article_urls where url = ?", [article]).fetchone()
     assert article not in crawled["first_failures"]
     assert not db.execute("select 1 from article_assets where url like '%/cdn/photo.jpg'").fetchone()
+
+
+def test_a_picture_robots_txt_forbids_is_not_fetched_and_not_a_failure(crawled):
+    assert FORBIDDEN not in crawled["first_requests"] and FORBIDDEN not in crawled["second_requests"]
+    assert crawled["forbidden"] not in crawled["first_failures"]
+    assert crawled["db"].execute("select 1 from article_urls where url = ?", [crawled["forbidden"]]).fetchone()
 
 
 def test_a_missing_picture_costs_the_picture_not_the_article_and_the_next_run_gets_it(crawled):
@@ -201,26 +211,32 @@ def test_show_says_which_pictures_and_files_are_kept(crawled):
     assert f"{NOT_AN_IMAGE}  [not stored]" in text
 
 
-def test_datasette_serves_the_kept_pictures_and_the_article_page_shows_them(crawled):
-    db, db_path = crawled["db"], crawled["db_path"]
-    article_id = _with_pictures(db)
-    proc, base = start_datasette(db_path, free_port())
+@pytest.fixture(scope="module")
+def reading_room(crawled):
+    """`newscrawl datasette` on the crawled archive; yields its base URL."""
+    proc, base = start_datasette(crawled["db_path"], free_port())
     try:
-        with urllib.request.urlopen(f"{base}/news/articles/{article_id}", timeout=10) as response:
-            page = response.read().decode()
-        srcs = re.findall(r'<img src="([^"]+)"', page.split('class="body"', 1)[1])
-        assert len(srcs) >= 2 and all(s.startswith("/-/newscrawl/asset/") for s in srcs)
-        for src in srcs:
-            sha = src.rsplit("/", 1)[1]
-            with urllib.request.urlopen(base + src, timeout=10) as response:
-                body, content_type = response.read(), response.headers["Content-Type"]
-            assert content_type == "image/jpeg" and body.startswith(b"\xff\xd8\xff")
-            assert body == db.execute("select content from assets where sha256 = ?", [sha]).fetchone()[0]
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(f"{base}/-/newscrawl/asset/{'0' * 64}", timeout=10)
-        assert missing.value.code == 404
+        yield base
     finally:
         stop(proc)
+
+
+def test_datasette_serves_the_kept_pictures_and_the_article_page_shows_them(crawled, reading_room):
+    db, base = crawled["db"], reading_room
+    article_id = _with_pictures(db)
+    with urllib.request.urlopen(f"{base}/news/articles/{article_id}", timeout=10) as response:
+        page = response.read().decode()
+    srcs = re.findall(r'<img src="([^"]+)"', page.split('class="body"', 1)[1])
+    assert len(srcs) >= 2 and all(s.startswith("/-/newscrawl/asset/") for s in srcs)
+    for src in srcs:
+        sha = src.rsplit("/", 1)[1]
+        with urllib.request.urlopen(base + src, timeout=10) as response:
+            body, content_type = response.read(), response.headers["Content-Type"]
+        assert content_type == "image/jpeg" and body.startswith(b"\xff\xd8\xff")
+        assert body == db.execute("select content from assets where sha256 = ?", [sha]).fetchone()[0]
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{base}/-/newscrawl/asset/{'0' * 64}", timeout=10)
+    assert missing.value.code == 404
 
 
 def test_the_warc_replays_the_pictures_under_their_original_urls(crawled, tmp_path):
@@ -301,3 +317,50 @@ def test_an_archive_without_assets_upgrades_in_place_and_keeps_its_articles(tmp_
     assert archive.stored_assets(["https://news.xjtu.edu.cn/a.jpg"])["https://news.xjtu.edu.cn/a.jpg"].sha256 == "f" * 64
     archive.close()
     assert open_database(path)["articles"].count == 2
+
+
+def test_pywb_replays_the_pictures_of_the_wacz(crawled, tmp_path):
+    from tests.test_archive_wacz import BIN, PYWB_BIN, _free_port, _wait_until_listening
+
+    db, db_path = crawled["db"], crawled["db_path"]
+    out = tmp_path / "news.wacz"
+    run = CliRunner().invoke(cli, ["export", "--format", "wacz", "-o", str(out), "--db", str(db_path)])
+    assert run.exit_code == 0, run.output
+    done = subprocess.run([BIN / "wacz", "validate", "-f", out], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    url, content = db.execute("select l.url, s.content from article_assets l join assets s on s.sha256 = l.sha256 "
+                              "where l.role = 'image' order by l.url limit 1").fetchone()
+    subprocess.run([PYWB_BIN / "wb-manager", "init", "news"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    subprocess.run([PYWB_BIN / "wb-manager", "add", "--unpack-wacz", "news", out], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=120)
+    port = _free_port()
+    server = subprocess.Popen([PYWB_BIN / "wayback", "-b", "127.0.0.1", "-p", str(port)], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_listening(port, server)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/news/2030id_/{url}", timeout=30) as reply:
+            assert reply.read() == content
+            assert reply.headers["Content-Type"] == "image/jpeg"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_article_page_shows_its_pictures_from_the_archive_in_a_browser(crawled, reading_room, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_reading_room import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed")
+    base, asked = reading_room, []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page()
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(f"{base}/news/articles/{_with_pictures(crawled['db'])}")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(tmp_path / "article-with-kept-pictures.png"), full_page=True)
+        widths = page.locator("article .body img").evaluate_all("imgs => imgs.map(i => i.complete && i.naturalWidth)")
+        browser.close()
+    assert len(widths) >= 2 and set(widths) == {240}  # the portal's 240×135 JPEGs, decoded
+    assert not [u for u in asked if not u.startswith(base)]  # nothing from the portal or anywhere else
