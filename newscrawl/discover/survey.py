@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
+from scrapy.settings import Settings
 
 from newscrawl.discover.fetch import Fetcher, FetchConfig, FetchError, Page, origin
 from newscrawl.extract import ExtractionError, extract, extract_listing
@@ -93,13 +94,15 @@ class Discovery:
         return data
 
 
-def discover(url: str, settings, *, max_columns: int = MAX_COLUMNS) -> Discovery:
+def discover(url: str, settings=None, *, max_columns: int = MAX_COLUMNS) -> Discovery:
     """Read the portal whose home page is at ``url`` under the crawl ``settings`` (a Scrapy
-    Settings): its CMS, the columns its navigation links to, each column's list page and
+    Settings; None: NewsCrawl's defaults): its CMS, the columns its navigation links to, each column's list page and
     first listed article. Raises DiscoveryError (one line) when there is nothing to crawl."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if _absolute(url, url) is None:
         raise DiscoveryError(f"{url!r} is not an http(s) URL")
+    if settings is None:
+        settings = Settings()
+        settings.setmodule("newscrawl.settings", priority="project")
     base_url = origin(url)
     fetcher = Fetcher(base_url, FetchConfig.from_settings(settings))
     try:

@@ -89,7 +89,7 @@ def write_profile(portal: Portal, found: Discovery, directory: Path, force: bool
     return path
 
 
-def spider_class(url: str, settings, name: str | None = None, **options) -> type[PortalSpider]:
+def spider_class(url: str, settings=None, name: str | None = None, **options) -> type[PortalSpider]:
     """A PortalSpider subclass for the portal at ``url``, its profile discovered now (under
     the crawl ``settings``), for `newscrawl crawl --url`: ``CrawlerProcess.create_crawler``
     runs it like a declared portal. Raises DiscoveryError when there is nothing to crawl."""
