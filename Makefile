@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# pywb (the web-archive replayer the WACZ tests open exports in) lives in a venv of its own,
+# as pipx would keep it: it pins redis==2.10.6, which the cluster's redis-py cannot share.
+PYWB_VENV ?= .venv-pywb
 ARTICLES ?= 300
 CMS ?= vsb
 
@@ -13,14 +16,19 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+$(PYWB_VENV)/.installed:
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install -q 'pywb>=2.10,<2.11'
+	touch $@
+
+install: $(VENV)/.installed $(PYWB_VENV)/.installed
 
 demo: install
 	$(PY) -m newscrawl.demo --articles $(ARTICLES) --cms $(CMS) --db archive/demo.db
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 test: install
-	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
+	PYWB_BIN=$(abspath $(PYWB_VENV))/bin $(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
 
 # Not a test: crawls the bundled portal (1,000 and 10,000 articles) and prints view-count figures.
 bench: install
@@ -40,7 +48,7 @@ bench-crawl: install
 	$(PY) bench/crawl_bench.py
 
 clean:
-	rm -rf $(VENV) archive/demo.db archive/demo.db-* bench/archive_bench.db* *.egg-info
+	rm -rf $(VENV) $(PYWB_VENV) archive/demo.db archive/demo.db-* bench/archive_bench.db* *.egg-info
 
 # Not a test: kill -9 a crawl of 1,000 articles 20 times at random moments, resume each
 # time, then check that nothing was lost or stored twice (pass KILL_LOOP_ARGS=--help for options).
