@@ -100,12 +100,16 @@ def test_written_profile_imports_and_has_the_bundled_columns(discovered):
     assert (out / f"found_{cms}.py").read_text(encoding="utf-8").startswith('"""' + bundled.title)
 
 
-def test_scrapy_list_shows_the_written_profile(discovered):
+def test_scrapy_list_shows_the_written_profile_and_its_contracts_pass(discovered):
     cms, _, _, _, out = discovered
     done = subprocess.run([sys.executable, "-m", "scrapy", "list", "-s", f"SPIDER_MODULES=spiders,found_{cms}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, env=_path(out))
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"found_{cms}" in done.stdout.split() and "xjtu" in done.stdout.split()
+    # Scrapy's contracts (newscrawl/contracts.py) read the profile's sample article and a list page.
+    checked = subprocess.run([sys.executable, "-m", "scrapy", "check", f"found_{cms}", "-s", f"SPIDER_MODULES=spiders,found_{cms}",
+                              "-s", "DOWNLOAD_DELAY=0"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=_path(out))
+    assert checked.returncode == 0 and "OK" in checked.stderr, checked.stderr[-2000:]
 
 
 def _path(*dirs) -> dict:
