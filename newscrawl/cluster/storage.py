@@ -119,7 +119,7 @@ class ClusterStorage(CrawlStorage):
             self.server = None
             self.record.status = "failed"
             self.record.reason = f"cannot reach Redis at {self.config.url}: {exc}"
-            logger.error("%s", self.record.reason)
+            logger.warning("%s", self.record.reason)
             return False
         self.run, self.seeder = int(run), bool(first)
         self.record.run_id = self.run

@@ -10,6 +10,7 @@ import html
 import json
 import math
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -78,6 +79,8 @@ class Site:
         self.articles: list[ReplicaArticle] = generate(articles, seed)
         self.day = 0
         self.requests: Counter[str] = Counter()
+        # (time.monotonic(), path) of every request, for the rate a portal sees (bench, cluster tests).
+        self.request_log: list[tuple[float, str]] = []
         self._lock = threading.Lock()
         self._index()
 
@@ -134,6 +137,7 @@ class Site:
         """The response to a GET of ``raw_path`` (path and query) with request ``headers``."""
         with self._lock:
             self.requests[raw_path] += 1
+            self.request_log.append((time.monotonic(), raw_path))
             attempt = self.requests[raw_path]
         parts = urlsplit(raw_path)
         path, query = parts.path, parse_qs(parts.query)
