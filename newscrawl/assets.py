@@ -134,10 +134,10 @@ class AssetPipeline:
     async def process_item(self, item):
         if not isinstance(item, Article):
             return item
-        portal = self.crawler.spider.portal
+        portal = getattr(self.crawler.spider, "portal", None)  # no portal, no scope: nothing is fetched
         wanted = []
         for url, role in wanted_assets(item):
-            if portal.in_scope(url):
+            if portal is not None and portal.in_scope(url):
                 wanted.append((url, role))
             else:
                 self.stats.inc_value("newscrawl/assets/offsite")

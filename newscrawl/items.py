@@ -77,6 +77,7 @@ class PageFailure:
     url: str
     portal: str
     # http | network | redirect | offsite | too_large | truncated | encoding | extraction |
-    # validation | view_count | internal (an unexpected exception: a bug, recorded, not lost)
+    # validation | view_count | asset (an image or attachment not stored: crawl --assets) |
+    # internal (an unexpected exception: a bug, recorded, not lost)
     kind: str
     reason: str

@@ -140,7 +140,8 @@ def export(fmt: str, output: Path, force: bool, query: str | None, raw: bool, fi
 
     jsonl: one article a line, as `show --json`. csv: one row an article, for a
     spreadsheet (a cell that would start a formula starts with '). warc: the pages as
-    fetched (HTTP status, headers, date) and their requests, for web archive tools. wacz:
+    fetched (HTTP status, headers, date) and their requests, with the images and attachments
+    `crawl --assets` kept, for web archive tools. wacz:
     that WARC with its index and a list of the articles (title, date, text), one file that
     ReplayWeb.page and pywb open. The file appears when it is complete; an existing one is
     replaced only with --force.
