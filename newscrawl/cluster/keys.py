@@ -11,6 +11,10 @@ OUTBOX = f"{PREFIX}:outbox"
 PROCESSING = f"{PREFIX}:outbox:processing"
 # Set by the writer once it has told Redis what the archive holds.
 SEEDED = f"{PREFIX}:archive:seeded"
+# scrapy-redis's settings SCHEDULER_QUEUE_KEY and SCHEDULER_DUPEFILTER_KEY, under our prefix
+# (the queue's leases are beside it: <queue>:leases; the fingerprints are per run: <dupefilter>:<run>).
+QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"
+DUPEFILTER_KEY = f"{PREFIX}:%(spider)s:dupefilter"
 
 
 def connect(url: str):
@@ -40,28 +44,12 @@ class ClusterConfig:
 
 @dataclass(frozen=True)
 class SpiderKeys:
-    """The keys of one spider's (portal's) runs."""
+    """The keys of one spider's (portal's) runs, beside its queue."""
 
     spider: str
 
     def _key(self, name: str) -> str:
         return f"{PREFIX}:{self.spider}:{name}"
-
-    @property
-    def queue(self) -> str:  # scrapy-redis: %(spider)s:requests
-        return self._key("requests")
-
-    @property
-    def leases(self) -> str:  # lease id -> deadline (ms)
-        return self._key("leases")
-
-    @property
-    def leased(self) -> str:  # lease id -> request, "<id>:score" -> its queue score
-        return self._key("leased")
-
-    @property
-    def lease_ids(self) -> str:
-        return self._key("lease-ids")
 
     @property
     def run(self) -> str:  # the number of the run in progress; absent between runs
@@ -74,9 +62,6 @@ class SpiderKeys:
     @property
     def seeding(self) -> str:  # present while the run's first worker makes its start requests
         return self._key("seeding")
-
-    def seen(self, run: int) -> str:  # scrapy-redis: %(spider)s:dupefilter, but one per run
-        return self._key(f"dupefilter:{run}")
 
 
 def archived_key(portal: str) -> str:

@@ -1,18 +1,14 @@
 """A run's shared request queue in Redis, whose requests are leased rather than popped.
 
-scrapy-redis pops a request destructively: a worker killed while fetching it loses it. Here
-a pop moves the request into a lease (its deadline in a sorted set, the request beside it in
+scrapy-redis's PriorityQueue pops a request destructively: a worker killed while fetching
+it loses it. Here a pop moves the request into a lease (its deadline in a sorted set, the request beside it in
 a hash) in one Lua script; the worker renews its leases while it works on them and deletes a
 lease (``ack``) when the request is done; anyone who finds a lease past its deadline puts
 the request back in the queue. Deadlines are on Redis's clock, so machines need not agree.
 """
 from __future__ import annotations
 
-import pickle
-
-from scrapy.utils.request import request_from_dict
-
-from newscrawl.cluster.keys import SpiderKeys
+from scrapy_redis.queue import PriorityQueue
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
 
@@ -60,57 +56,44 @@ return n
 """
 
 
-class LeasedQueue:
-    """The request queue of one spider's runs (shared by every worker of the spider)."""
+class LeasedQueue(PriorityQueue):
+    """scrapy-redis's priority queue (a sorted set; its serialisation and push), whose
+    requests are leased when taken. ``key`` is the queue's; the leases live beside it."""
 
-    def __init__(self, server, keys: SpiderKeys, spider, lease: float):
-        self.server = server
-        self.keys = keys
-        self.spider = spider
+    def __init__(self, server, spider, key, serializer=None, lease: float = 60):
+        super().__init__(server, spider, key, serializer)
+        self.leases_key, self.leased_key, self.ids_key = f"{self.key}:leases", f"{self.key}:leased", f"{self.key}:lease-ids"
         self.lease_ms = int(lease * 1000)
         self._pop = server.register_script(_POP)
         self._renew = server.register_script(_RENEW)
         self._ack = server.register_script(_ACK)
         self._release = server.register_script(_RELEASE)
 
-    # scrapy-redis's serialisation: the request as a dict (callbacks by name), pickled.
-    def encode(self, request) -> bytes:
-        return pickle.dumps(request.to_dict(spider=self.spider), protocol=pickle.HIGHEST_PROTOCOL)
+    def pop(self, timeout=0):
+        raise NotImplementedError("a leased queue is taken from with pop_leased(), and its leases acknowledged")
 
-    def decode(self, data: bytes):
-        return request_from_dict(pickle.loads(data), spider=self.spider)
-
-    def push(self, request) -> None:
-        # ZADD through execute_command, as scrapy-redis does: zadd's signature differs
-        # between redis-py versions.
-        self.server.execute_command("ZADD", self.keys.queue, -request.priority, self.encode(request))
-
-    def pop(self):
+    def pop_leased(self):
         """The next request and its lease id, or (None, None)."""
-        found = self._pop(keys=[self.keys.queue, self.keys.leases, self.keys.leased, self.keys.lease_ids],
-                          args=[self.lease_ms])
+        found = self._pop(keys=[self.key, self.leases_key, self.leased_key, self.ids_key], args=[self.lease_ms])
         if not found:
             return None, None
         lease, data = found
-        return self.decode(data), int(lease)
+        return self._decode_request(data), int(lease)
 
     def renew(self, leases) -> None:
         if leases:
-            self._renew(keys=[self.keys.leases], args=[self.lease_ms, *leases])
+            self._renew(keys=[self.leases_key], args=[self.lease_ms, *leases])
 
     def ack(self, leases) -> None:
         if leases:
-            self._ack(keys=[self.keys.leases, self.keys.leased], args=list(leases))
+            self._ack(keys=[self.leases_key, self.leased_key], args=list(leases))
 
     def release(self, leases=()) -> int:
         """Put the requests of ``leases`` back in the queue; none given: those of every
         lease past its deadline (a worker that died). Returns how many went back."""
-        if not leases and not self.server.exists(self.keys.leases):
+        if not leases and not self.server.exists(self.leases_key):
             return 0
-        return self._release(keys=[self.keys.queue, self.keys.leases, self.keys.leased], args=list(leases))
-
-    def __len__(self) -> int:
-        return self.server.zcard(self.keys.queue)
+        return self._release(keys=[self.key, self.leases_key, self.leased_key], args=list(leases))
 
     def leases(self) -> int:
-        return self.server.zcard(self.keys.leases)
+        return self.server.zcard(self.leases_key)

@@ -139,11 +139,12 @@ class ClusterStorage(CrawlStorage):
     def seeded(self) -> None:
         self.server.delete(self.keys.seeding)
 
-    def run_done(self) -> bool:
-        """Is the run over for everyone: queue empty, no leases, its start made?"""
+    def run_done(self, queue, seen_key: str) -> bool:
+        """Is the run over for everyone: ``queue`` empty, no leases, its start made? Then
+        the first to see it forgets the run (and ``seen_key``, its fingerprints)."""
         keys = self.keys
         done = self.server.register_script(_DONE)(
-            keys=[keys.queue, keys.leases, keys.seeding, keys.run, keys.seen(self.run)], args=[self.run])
+            keys=[queue.key, queue.leases_key, keys.seeding, keys.run, seen_key], args=[self.run])
         return bool(done)
 
     def spider_opened(self, spider=None):

@@ -240,7 +240,7 @@ class Writer:
         return run_id
 
 
-def ingest(redis_url: str, db_path: str, *, until_idle: bool, idle_seconds: float = 2.0) -> IngestReport:
+def ingest(redis_url: str, db_path: str, *, until_idle: bool, idle_seconds: float = 3.0) -> IngestReport:
     """Run the writer (see `Writer`); raises WriterError with a one-line reason."""
     writer = Writer(redis_url, db_path)
     writer.open()
