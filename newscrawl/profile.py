@@ -54,13 +54,14 @@ VSB_SELECTORS: dict[str, tuple[str, ...]] = {
 # a column's list is a wp_news_wN portlet, its pager a ul.wp_paging.
 WEBPLUS_SELECTORS: dict[str, tuple[str, ...]] = {
     "article_root": ('[portletmode="simpleArticleAttri"]', ".article", "body"),
-    "title": (".arti_title", "h1", "h2", "h3", '[class*="title"]', 'meta[name="ArticleTitle" i]::attr(content)'),
+    # Templates spell the classes arti_title or arti-title, col_path or column-path.
+    "title": (".arti_title", ".arti-title", "h1", "h2", "h3", '[class*="title"]', 'meta[name="ArticleTitle" i]::attr(content)'),
     "body": (".wp_articlecontent", ".read", ".entry"),
-    "breadcrumb": (".col_path", '[class*="posi"]', '[class*="bread"]', '[class*="location"]'),
+    "breadcrumb": (".col_path", ".column-path", '[class*="posi"]', '[class*="bread"]', '[class*="location"]'),
     "list_links": ('[id^="wp_news_w"] a[href]', ".news_list a[href]", "a[href]"),
     "next_page": (".wp_paging a.next", 'a:contains("下一页")', 'a:contains("下页")'),
     "source": (".arti_publisher", ".arti_source"),
-    "published": (".arti_update", ".arti_date"),
+    "published": (".arti_update", ".arti-update", ".arti_date"),
 }
 
 
