@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import socket
 import subprocess
 import sys
@@ -176,6 +177,29 @@ def test_a_second_process_finds_the_archive_locked_or_waits_for_it(tmp_path):
         ("xjtu", "ok", waiting.pid), ("webplus_demo", "ok", waiting.pid)]  # the locked-out one recorded nothing
     assert max(r["finished_at"] for r in recorded[:2]) <= min(r["started_at"] for r in recorded[2:])
     assert [r["new_articles"] for r in recorded[2:]] == [0, 0]
+
+
+def test_sigterm_interrupts_every_crawl_of_the_process_with_a_line_each(tmp_path):
+    vsb, webplus = Site(articles=40, seed=40), WebPlusSite(articles=30, seed=41)
+    db_path = tmp_path / "news.db"
+    vsb_asked, webplus_asked, opens = threading.Event(), threading.Event(), threading.Event()
+    with gated(vsb, reached=vsb_asked, opens=opens), gated(webplus, reached=webplus_asked, opens=opens), \
+            serve(vsb) as vsb_url, serve(webplus) as webplus_url:
+        proc = subprocess.Popen(both(db_path, vsb_url, webplus_url), cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            assert vsb_asked.wait(120) and webplus_asked.wait(120), "the crawl never asked for an article"
+            proc.send_signal(signal.SIGTERM)
+        finally:
+            opens.set()  # the pages in flight finish, as a signal lets them
+        _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    lines = stderr.strip().splitlines()
+    assert [line.split(" run ")[0] for line in lines] == ["newscrawl: xjtu", "newscrawl: webplus_demo"], stderr[-3000:]
+    assert all(" interrupted: " in line and "stopped by a signal" in line for line in lines)
+    assert [(r["portal"], r["status"]) for r in runs(open_db(db_path))] == [("xjtu", "interrupted"),
+                                                                          ("webplus_demo", "interrupted")]
+    assert (tmp_path / "news.db.lock").read_text() == ""
 
 
 # A child that runs the command with a file size limit (bytes): the archive cannot grow past it.
