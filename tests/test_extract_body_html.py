@@ -71,3 +71,11 @@ def test_credits_and_bylines_leave_body_html_as_they_leave_body_text(path):
 def test_markup_around_a_cut_byline_is_kept():
     article = extract(GENERIC_PAGE.format(body=BODY.replace("5月7日", "<b>5月7日</b>")), PATHS["generic"][3])
     assert article.body_html.startswith("<p>本网讯<b>5月7日</b>，学院召开")
+
+
+def test_a_page_that_writes_the_marks_characters_itself_keeps_them():
+    """Lines are told apart by private-use characters while they are read; a page's own are text."""
+    own = "\U00100001\U000f0000"
+    body = f"<p>会议强调，要开展隐患排查{own}，确保校园安全稳定，全体师生参加了本次会议。会议要求各单位压实责任，逐项落实。</p><p>编辑：孙八</p>"
+    article = extract(GENERIC_PAGE.format(body=body), PATHS["generic"][3])
+    assert own in article.body_text and article.credits == {"编辑": ["孙八"]}

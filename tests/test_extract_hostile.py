@@ -76,7 +76,8 @@ def page(path: Path) -> tuple[bytes, str, object]:
 
 def inside_body(raw: bytes) -> int:
     """The offset just inside the article's body container."""
-    found = re.search(rb"""class=["']?v_news_content""", raw) or re.search(rb"""id=["']?vsb_content""", raw)
+    found = (re.search(rb"""class=["']?v_news_content""", raw) or re.search(rb"""id=["']?vsb_content""", raw)
+             or re.search(rb"""class=["']?wp_articlecontent""", raw))
     return raw.index(b">", found.end()) + 1
 
 

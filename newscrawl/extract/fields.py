@@ -171,6 +171,10 @@ def body_line_slots(root) -> list[BodyLine]:
         if getattr(node, attr)
     ]
     originals = [getattr(node, attr) for node, attr in slots]
+    if any(_MARK_CHARS.search(text) for text in originals):
+        # The page writes such characters itself: its lines are read as they are, and
+        # nothing is cut from its tree (a cut would need to know where they came from).
+        return [BodyLine(line, [], row="\t" in line) for line in text_lines(root)]
     try:
         for i, ((node, attr), text) in enumerate(zip(slots, originals)):
             setattr(node, attr, _mark(i) + text)
@@ -193,6 +197,7 @@ def body_line_slots(root) -> list[BodyLine]:
 # no page's text is read with and which normalise_line keeps as they are.
 _HIGH, _LOW, _SPAN = 0x100000, 0xF0000, 0xFFF0
 _MARKS = re.compile(f"[{chr(_HIGH)}-{chr(_HIGH + _SPAN)}][{chr(_LOW)}-{chr(_LOW + _SPAN)}]")
+_MARK_CHARS = re.compile(f"[{chr(_LOW)}-{chr(_HIGH + _SPAN)}]")
 
 
 def _mark(i: int) -> str:
