@@ -146,30 +146,39 @@ def test_verbose_says_one_line_per_portal(tmp_path):
 
 # -- one lock for the process ----------------------------------------------------------------------
 
-def test_a_second_process_finds_the_archive_locked_or_waits_for_it(tmp_path):
-    vsb, webplus = Site(articles=40, seed=36), WebPlusSite(articles=30, seed=37)
-    db_path = tmp_path / "news.db"
+@contextmanager
+def held(db_path: Path, vsb: Site, webplus: WebPlusSite):
+    """Both portals served and one `newscrawl crawl` of both started and held at its first
+    article pages (so both crawls are under way, holding the lock); yields (the process,
+    the two base URLs, a function that lets the pages go). Ends once the process has."""
     vsb_asked, webplus_asked, opens = threading.Event(), threading.Event(), threading.Event()
     with gated(vsb, reached=vsb_asked, opens=opens), gated(webplus, reached=webplus_asked, opens=opens), \
             serve(vsb) as vsb_url, serve(webplus) as webplus_url:
-        first = subprocess.Popen(both(db_path, vsb_url, webplus_url), cwd=ROOT, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(both(db_path, vsb_url, webplus_url), cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
         try:
-            # Both crawls of the first process are under way (holding the lock) and held there.
-            assert vsb_asked.wait(120) and webplus_asked.wait(120), "the first crawl never asked for an article"
-            during = [(r["portal"], r["status"]) for r in runs(open_db(db_path))]
-            locked = newscrawl(both(db_path, vsb_url, webplus_url, "-v", "-s", "LOG_LEVEL=ERROR"))
-            waiting = subprocess.Popen(both(db_path, vsb_url, webplus_url, "--wait", "120"), cwd=ROOT,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert vsb_asked.wait(120) and webplus_asked.wait(120), "the crawl never asked for an article"
+            yield proc, vsb_url, webplus_url, opens.set
         finally:
             opens.set()
-        first_out = first.communicate(timeout=300)
+            proc.out = proc.communicate(timeout=300)
+
+
+def test_a_second_process_finds_the_archive_locked_or_waits_for_it(tmp_path):
+    db_path = tmp_path / "news.db"
+    with held(db_path, Site(articles=40, seed=36), WebPlusSite(articles=30, seed=37)) as (first, vsb_url, webplus_url,
+                                                                                          let_go):
+        during = [(r["portal"], r["status"]) for r in runs(open_db(db_path))]
+        locked = newscrawl(both(db_path, vsb_url, webplus_url, "-v", "-s", "LOG_LEVEL=ERROR"))
+        waiting = subprocess.Popen(both(db_path, vsb_url, webplus_url, "--wait", "120"), cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        let_go()
         waiting_out = waiting.communicate(timeout=300)
     assert during == [("xjtu", "running"), ("webplus_demo", "running")]  # neither run takes the other for killed
     assert locked.returncode == 0
     assert locked.stderr.strip().splitlines() == ["newscrawl: xjtu: another crawl holds the archive; nothing done",
                                                   "newscrawl: webplus_demo: another crawl holds the archive; nothing done"]
-    assert (first.returncode, first_out) == (0, ("", ""))
+    assert (first.returncode, first.out) == (0, ("", ""))
     assert (waiting.returncode, waiting_out) == (0, ("", ""))
     recorded = runs(open_db(db_path))
     assert [(r["portal"], r["status"], r["pid"]) for r in recorded] == [
@@ -180,19 +189,11 @@ def test_a_second_process_finds_the_archive_locked_or_waits_for_it(tmp_path):
 
 
 def test_sigterm_interrupts_every_crawl_of_the_process_with_a_line_each(tmp_path):
-    vsb, webplus = Site(articles=40, seed=40), WebPlusSite(articles=30, seed=41)
     db_path = tmp_path / "news.db"
-    vsb_asked, webplus_asked, opens = threading.Event(), threading.Event(), threading.Event()
-    with gated(vsb, reached=vsb_asked, opens=opens), gated(webplus, reached=webplus_asked, opens=opens), \
-            serve(vsb) as vsb_url, serve(webplus) as webplus_url:
-        proc = subprocess.Popen(both(db_path, vsb_url, webplus_url), cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        try:
-            assert vsb_asked.wait(120) and webplus_asked.wait(120), "the crawl never asked for an article"
-            proc.send_signal(signal.SIGTERM)
-        finally:
-            opens.set()  # the pages in flight finish, as a signal lets them
-        _, stderr = proc.communicate(timeout=300)
+    with held(db_path, Site(articles=40, seed=40), WebPlusSite(articles=30, seed=41)) as (proc, *_, let_go):
+        proc.send_signal(signal.SIGTERM)
+        let_go()  # the pages in flight finish, as a signal lets them
+    stderr = proc.out[1]
     assert proc.returncode == 1
     lines = stderr.strip().splitlines()
     assert [line.split(" run ")[0] for line in lines] == ["newscrawl: xjtu", "newscrawl: webplus_demo"], stderr[-3000:]
