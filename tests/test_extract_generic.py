@@ -114,3 +114,25 @@ def test_a_footer_inside_the_body_container_is_not_body_text():
     <p>版权所有 © 2025 某某学院 地址：某市大学路1号</p></div></div></body></html>"""
     article = extract(html, "https://www.example.edu.cn/news/2025/0508/77.html")
     assert article.body_text.splitlines()[-1] == "会议要求各单位压实责任，开展隐患排查，确保校园安全稳定。"
+
+
+CRUMB_PAGE = """<html><head><title>学院召开安全工作会议_某某学院</title></head><body>
+{crumb}<div class="main"><h1>学院召开安全工作会议</h1><p>2025-05-08</p>
+<div><p>5月7日，学院召开春夏季安全工作会议，部署校园消防、实验室和交通安全等重点工作。</p>
+<p>会议要求各单位压实责任，开展隐患排查，考点所在位置：<a href="/map.htm">校园地图</a>、<a href="/b.htm">教学楼</a>。</p></div></div>
+<div class="foot"><a href="/about.htm">关于我们</a><a href="/contact.htm">联系我们</a></div></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "crumb, column",
+    [
+        ('<td><span>您现在的位置：</span><span><a href="/">网站首页</a></span>－&gt;<span><a href="/zl/">资料下载</a></span></td>', "资料下载"),
+        ('<div>当前位置：<a href="/">首页</a></div>', ""),  # the home page alone names no column
+        ("<div><div><div><div>当前位置：</div></div></div></div>", ""),  # no links near the label: not the footer's
+        ("", ""),  # 考点所在位置 in the text is no breadcrumb
+    ],
+)
+def test_a_breadcrumb_known_by_its_label_names_the_column(crumb, column):
+    article = extract(CRUMB_PAGE.format(crumb=f"<table><tr>{crumb}</tr></table>" if crumb.startswith("<td") else crumb),
+                      "https://www.example.edu.cn/news/2025/77.html")
+    assert article.column == column

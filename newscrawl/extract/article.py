@@ -203,16 +203,19 @@ def _column(sel: Selector, portal: Portal) -> str:
 
 _LINKS = css_xpath("a")
 # A breadcrumb no class gives away is still told by its label: 当前位置：首页 -> 资料下载 -> 学位资料.
+# The label opens its text (考点所在位置 in a notice is no breadcrumb).
 _CRUMB_LABEL = etree.XPath(
-    "//body//*[text()[contains(., '当前位置') or contains(., '您现在的位置') or contains(., '您的位置') or contains(., '所在位置')]]"
+    "//body//*[text()[starts-with(normalize-space(.), '当前位置') or starts-with(normalize-space(.), '您现在的位置')"
+    " or starts-with(normalize-space(.), '您的位置') or starts-with(normalize-space(.), '所在位置')]]"
 )
+_CRUMB_LEVELS = 3  # how far above its label a trail's links may stand
 
 
 def _labelled_crumb(root) -> str:
     """The last link after a breadcrumb's label, in the nearest block around the label that
-    has links; "" when the trail is the home page alone."""
+    has links; "" when the trail is the home page alone, or has no links near its label."""
     for label in _CRUMB_LABEL(root):
-        for block in (label, *label.iterancestors()):
+        for block in [label, *label.iterancestors()][: _CRUMB_LEVELS + 1]:
             order = {el: i for i, el in enumerate(block.iter())}
             links = [normalise_line(a.text_content()) for a in _LINKS(block) if order[a] > order[label]]
             links = [t for t in links if t]
