@@ -106,20 +106,27 @@ class ArchiveSession:
         self.holders: list[ArchiveStorage] = []
         self.refused: tuple[str, str] | None = None  # (status, reason) of the crawls that cannot have it
         self.fatal: str | None = None  # why writing stopped, once it has
+        self._failed_in = ""  # the portal whose crawl's write failed
         self._unrecorded: list[dict] = []  # runs whose end only the lock file can keep
 
     @classmethod
     def join(cls, storage: ArchiveStorage) -> ArchiveSession:
         """The session of ``storage``'s archive, opened by the first crawl to ask; a crawl
-        holds it until it ``leave``s, unless the session was ``refused``."""
+        holds it until it ``leave``s, unless it is ``refusing``."""
         key = os.path.abspath(storage.config.path)
         session = cls._by_path.get(key)
         if session is None:
             session = cls._by_path[key] = cls(storage.config)
             session._open()
-        if session.refused is None:
+        if session.refusing is None:
             session.holders.append(storage)
         return session
+
+    @property
+    def refusing(self) -> tuple[str, str] | None:
+        """(status, reason) of a crawl that cannot join: the archive is another's or cannot
+        be opened, or (for a crawl opening late) writing it has already failed."""
+        return self.refused or (("failed", self.fatal) if self.fatal else None)
 
     def _open(self) -> None:
         # Closing after the deadline takes a while (in-flight pages, the run record): grace.
@@ -167,13 +174,13 @@ class ArchiveSession:
 
     def stop_writing(self, message: str, portal: str) -> None:
         """A write of ``portal``'s crawl failed: every crawl of the session stops writing."""
-        if self.fatal:
-            return
-        self.fatal = message
-        self._release_reserve()  # room for the runs' own records of how they ended
+        if self.fatal is None:
+            self.fatal, self._failed_in = message, portal
+            self._release_reserve()  # room for the runs' own records of how they ended
         for holder in list(self.holders):
-            holder.stopped(message if holder.portal == portal else
-                           f"{message} (in the {portal} crawl, which shares the archive: this crawl stopped too)")
+            if holder.fatal is None:
+                holder.stopped(self.fatal if holder.portal == self._failed_in else f"{self.fatal} (in the "
+                               f"{self._failed_in} crawl, which shares the archive: this crawl stopped too)")
 
     # A full disk would also refuse the line that records the run as failed, and the next
     # run would take it for killed: a little room is set aside beside the archive while a
@@ -232,8 +239,8 @@ class ArchiveStorage(CrawlStorage):
     def spider_opened(self, spider=None):
         self.record = RunRecord(self.portal)
         self.session = ArchiveSession.join(self)
-        if self.session.refused:
-            status, reason = self.session.refused
+        if self.session.refusing:
+            status, reason = self.session.refusing
             if status == "failed":
                 self._stop_writing(reason)
             self.record.status, self.record.reason = status, reason
