@@ -5,10 +5,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from parsel import Selector
+from lxml import etree
 
 from newscrawl.extract.dates import DATE_RE, find_date, parse_date
-from newscrawl.extract.page import decode_html, parse_html
+from newscrawl.extract.page import css_xpath, decode_html, parse_html
 from newscrawl.extract.text import join_url, normalise_line, text_lines
 from newscrawl.extract.generic import detect_cms
 from newscrawl.profile import GENERIC, GENERIC_VSB, Portal
@@ -38,9 +38,9 @@ def _link_title(a) -> str:
     The ``title`` attribute is only a fallback for truncated text ("…"): templates fill it
     with the site's name as often as with the article's title.
     """
-    lines = [line for line in text_lines(a.root) if not DATE_RE.fullmatch(line)]
+    lines = [line for line in text_lines(a) if not DATE_RE.fullmatch(line)]
     text = " ".join(lines)
-    full = normalise_line(a.root.get("title") or "")
+    full = normalise_line(a.get("title") or "")
     if full and (not text or (text.endswith(("...", "…")) and full.startswith(text.rstrip(".…")))):
         return full
     return text
@@ -52,13 +52,13 @@ def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -
     text = decode_html(body)
     if portal in GENERIC.values():
         portal = GENERIC.get(detect_cms(text), portal)
-    sel = Selector(root=parse_html(text), type="html")
+    root = parse_html(text)
     pattern = re.compile(portal.article_pattern)
     listing = Listing()
     seen = set()
     for query in portal.selector("list_links"):
-        for a in sel.css(query):
-            href = a.root.get("tppabs") or a.root.get("href") or ""
+        for a in css_xpath(query)(root):
+            href = a.get("tppabs") or a.get("href") or ""
             try:
                 # content.jsp?…wbnewsid= is VSB's other address of /info/C/A.htm: one article.
                 absolute = canonical_url(urljoin(url, href.strip()))
@@ -69,21 +69,27 @@ def extract_listing(body: bytes | str, url: str, portal: Portal = GENERIC_VSB) -
                 continue
             seen.add(absolute)
             title = _link_title(a)
-            row = a.xpath("ancestor::li[1]")
-            raw = find_date(row.xpath("string()").get("")) if row else None
+            row = _ROW(a)
+            raw = find_date(_STRING(row[0])) if row else None
             listing.articles.append(ListedArticle(absolute, title, parse_date(raw, portal.timezone) if raw else None))
         if listing.articles:
             break
     for query in portal.selector("next_page"):
-        a = sel.css(query)
+        a = css_xpath(query)(root)
         if a:
-            href = a[0].root.get("tppabs") or a[0].root.get("href")
+            href = a[0].get("tppabs") or a[0].get("href")
             # WebPlus's last page keeps its 下一页 link, pointing at javascript:void(0).
             following = join_url(url, href) if href else ""
             if following.startswith(("http://", "https://")):
                 listing.next_page = following
                 break
-    m = re.search(portal.family.pager, sel.xpath("string(//body)").get("") or "")
+    m = re.search(portal.family.pager, _BODY_TEXT(root))
     if m:
         listing.total, listing.page, listing.pages = (int(g) for g in m.groups())
     return listing
+
+
+# Compiled once: an XPath given as a string is compiled again on every call, for every link.
+_ROW = etree.XPath("ancestor::li[1]")
+_STRING = etree.XPath("string()")
+_BODY_TEXT = etree.XPath("string(//body)")
