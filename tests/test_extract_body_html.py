@@ -79,3 +79,10 @@ def test_a_page_that_writes_the_marks_characters_itself_keeps_them():
     body = f"<p>会议强调，要开展隐患排查{own}，确保校园安全稳定，全体师生参加了本次会议。会议要求各单位压实责任，逐项落实。</p><p>编辑：孙八</p>"
     article = extract(GENERIC_PAGE.format(body=body), PATHS["generic"][3])
     assert own in article.body_text and article.credits == {"编辑": ["孙八"]}
+
+
+def test_a_byline_between_runs_of_blanks_leaves_the_tree_reading_as_the_text():
+    body = BODY.replace("本网讯（记者 <span>李四</span> 摄影 王五）5月7日", "本网讯&nbsp;&nbsp;（记者 李四 摄影 王五）&nbsp;\u3000 5月7日")
+    article = extract(GENERIC_PAGE.format(body=body), PATHS["generic"][3])
+    assert article.body_text.startswith("本网讯5月7日，学院召开")
+    assert html_lines(article.body_html) == article.body_text.splitlines()

@@ -112,15 +112,21 @@ class BodyLine:
     def cut(self, start: int = 0, end: int | None = None) -> None:
         """Take ``text[start:end]`` out of the tree (the whole line by default)."""
         end = len(self.text) if end is None else end
-        if self.row or (start, end) == (0, len(self.text)):
+        if (start, end) == (0, len(self.text)):
             for el, attr in self.slots:
                 setattr(el, attr, None)
             return
         raws = [getattr(el, attr) or "" for el, attr in self.slots]
-        index = _raw_index("".join(raws), self.text)
+        raw = "".join(raws)
+        index = None if self.row else _raw_index(raw, self.text)
         if index is None or start >= end:
-            return  # the tree no longer reads as the line: leave it rather than cut blind
+            return  # the tree does not read as the line (or is a row of cells): leave it rather than cut blind
         lo, hi = index[start], index[end - 1] + 1
+        # A space at either end of the cut stands for a whole run of blanks in the tree.
+        while self.text[start] == " " and lo > 0 and _blank(raw[lo - 1]):
+            lo -= 1
+        while self.text[end - 1] == " " and hi < len(raw) and _blank(raw[hi]):
+            hi += 1
         at = 0
         for (el, attr), raw in zip(self.slots, raws):
             a, b = max(lo - at, 0), min(hi - at, len(raw))
@@ -154,6 +160,10 @@ def _raw_index(raw: str, line: str) -> list[int] | None:
 
 
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def _blank(ch: str) -> bool:
+    return ch.isspace() or ch in _ZERO_WIDTH
 
 
 def body_line_slots(root) -> list[BodyLine]:
