@@ -61,3 +61,15 @@ kill-loop: install
 .PHONY: bench-cpu
 bench-cpu: install
 	$(PY) bench/cpu_bench.py $(CPU_BENCH_ARGS)
+
+# Not a test: redis-server on a free port, the bundled portal (50 ms a page), two workers
+# and the one writer, into a fresh archive/cluster-demo.db; prints each one's summary.
+.PHONY: demo-cluster
+demo-cluster: install
+	$(PY) -m newscrawl.cluster.demo --articles $(ARTICLES) --db archive/cluster-demo.db
+
+# Not a test: 1, 2 and 4 workers on the bundled portal with latency (articles/s,
+# speed-up), Redis memory per queued request, the writer's articles/s into SQLite.
+.PHONY: bench-cluster
+bench-cluster: install
+	$(PY) bench/cluster_bench.py $(CLUSTER_BENCH_ARGS)

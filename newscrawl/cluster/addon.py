@@ -13,8 +13,8 @@ class ClusterAddon:
     (`limiter`)."""
 
     def update_settings(self, settings) -> None:
-        if not settings.get("REDIS_URL"):
-            return
+        if not settings.get("REDIS_URL") or not settings.getbool("ARCHIVE_ENABLED"):
+            return  # not a crawl (`scrapy shell`, `fetch`, `check` never join a run)
         settings.set("SCHEDULER", "newscrawl.cluster.scheduler.ClusterScheduler", priority="addon")
         settings.set("SCHEDULER_QUEUE_KEY", QUEUE_KEY, priority="addon")
         settings.set("SCHEDULER_DUPEFILTER_KEY", DUPEFILTER_KEY, priority="addon")

@@ -40,13 +40,17 @@ class IngestReport:
     runs_finished: int = 0
     replayed: int = 0  # entries a killed writer had taken and not let go
     seconds: float = 0.0
+    busy: float = 0.0  # of those, seconds spent ingesting (not waiting for the workers)
+
+    @property
+    def articles_per_second(self) -> float:
+        return sum(self.results.values()) / self.busy if self.busy else 0.0
 
     def summary(self) -> str:
         r = self.results
-        rate = sum(r.values()) / self.seconds if self.seconds else 0
         return (f"newscrawl ingest: {r['new']} new, {r['updated']} updated, {r['duplicate']} duplicate, "
                 f"{r['unchanged']} unchanged, {self.failures} failures, {self.runs_finished} worker runs ended "
-                f"({rate:.0f} articles/s)")
+                f"({self.articles_per_second:.0f} articles/s while writing)")
 
 
 class Writer:
@@ -106,7 +110,9 @@ class Writer:
             entry = self.server.execute_command("BLMOVE", k.OUTBOX, k.PROCESSING, "RIGHT", "LEFT", 1)
             if entry is not None:
                 quiet_since = None
+                began = time.monotonic()
                 self._ingest(entry)
+                self.report.busy += time.monotonic() - began
                 continue
             if until_idle:
                 if not self.report.runs_finished or self._runs_in_progress():
