@@ -113,6 +113,7 @@ def test_a_second_run_fetches_no_article_again(cluster_crawl):
     site, base_url, url, db, tmp_path, _, _ = cluster_crawl
     before = dict(site.requests)
     articles_before = article_paths(site)
+    redis.StrictRedis.from_url(url).flushall()  # a new Redis: the writer tells it what the archive holds
     lines, _ = crawl(base_url, url, db, tmp_path, 2)
     assert article_paths(site) == articles_before  # no article page asked for again
     assert any(n > before.get(path, 0) for path, n in site.requests.items() if path.startswith("/index/"))  # list pages were

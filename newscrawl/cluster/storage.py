@@ -28,11 +28,12 @@ from newscrawl.storage import CrawlStorage, RunRecord
 
 logger = logging.getLogger(__name__)
 
-# KEYS run, runs, seeding; ARGV lease (ms) -> {run, 1 if this worker starts it}
+# KEYS run, runs, seeding; ARGV lease (ms) -> {"<number>:<started, Redis's clock>", 1 if this worker starts it}
+# (the start time makes the run's name unique even when Redis is wiped and numbers restart)
 _JOIN = """
 local run = redis.call('GET', KEYS[1])
-if run then return {tonumber(run), 0} end
-run = redis.call('INCR', KEYS[2])
+if run then return {run, 0} end
+run = redis.call('INCR', KEYS[2]) .. ':' .. redis.call('TIME')[1]
 redis.call('SET', KEYS[1], run)
 redis.call('SET', KEYS[3], 1, 'PX', ARGV[1])
 return {run, 1}
@@ -67,7 +68,7 @@ class ClusterStorage(CrawlStorage):
         self.server = None
         self.record: RunRecord | None = None
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.run: int | None = None
+        self.run: str | None = None  # "<number>:<started>", as Redis names the run
         self.seeder = False
         self.pushed = 0  # articles handed to the writer
         self._unresolved: set[str] = set()
@@ -97,7 +98,7 @@ class ClusterStorage(CrawlStorage):
 
     @property
     def token(self) -> str:
-        """The run as the archive records it (run numbers restart if Redis is wiped)."""
+        """The run as the archive records it (crawl_runs.arguments.cluster_run)."""
         return f"{self.spider_name}#{self.run}"
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -121,8 +122,8 @@ class ClusterStorage(CrawlStorage):
             self.record.reason = f"cannot reach Redis at {self.config.url}: {exc}"
             logger.warning("%s", self.record.reason)
             return False
-        self.run, self.seeder = int(run), bool(first)
-        self.record.run_id = self.run
+        self.run, self.seeder = run.decode() if isinstance(run, bytes) else run, bool(first)
+        self.record.run_id = int(self.run.split(":")[0])
         if not seeded:
             logger.warning("no `newscrawl ingest` has told Redis what the archive holds yet: archived articles "
                            "may be fetched again")

@@ -86,16 +86,28 @@ class Writer:
         self.lock.release()
 
     def seed(self) -> None:
-        """Tell Redis what the archive holds, portal by portal (workers ask it, not SQLite)."""
+        """Tell Redis what the archive holds, portal by portal (workers ask it, not SQLite).
+        Each portal's set is built aside and renamed into place, so workers never see it
+        half built, and what Redis remembered of another archive does not survive."""
         db = self.archive.db
+        stale = {key.decode() for pattern in (k.archived_key("*"), k.failures_key("*"))
+                 for key in self.server.scan_iter(match=pattern, count=1000)}
+        building: set[str] = set()
         pipe = self.server.pipeline(transaction=False)
         rows = db.execute("select a.portal, u.url, u.first_seen_at from article_urls u join articles a on a.id = u.article_id")
         for n, (portal, url, first_seen) in enumerate(rows, 1):
-            pipe.hsetnx(k.archived_key(portal), url, first_seen)
+            building.add(k.archived_key(portal))
+            pipe.hset(f"{k.archived_key(portal)}:building", url, first_seen)
             if n % _SEED_BATCH == 0:
                 pipe.execute()
         for portal, url in db.execute("select portal, url from failures where resolved_at is null"):
-            pipe.sadd(k.failures_key(portal), url)
+            building.add(k.failures_key(portal))
+            pipe.sadd(f"{k.failures_key(portal)}:building", url)
+        pipe.execute()
+        for key in building:
+            pipe.rename(f"{key}:building", key)
+        for key in stale - building:
+            pipe.delete(key)
         pipe.set(k.SEEDED, now())
         pipe.execute()
 
