@@ -30,7 +30,8 @@ demo: install
 test: install
 	PYWB_BIN=$(abspath $(PYWB_VENV))/bin $(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
 
-# Not a test: crawls the bundled portal (1,000 and 10,000 articles) and prints view-count figures.
+# Not a test: a first crawl (bare fetch, VIEW_COUNTS off, auto, browser on 1,000) and a count-only refresh of
+# bundled portals of 2,000 and 10,000 articles: wall, CPU, requests/article, memory, counts (about 20 min).
 bench: install
 	$(PY) bench/viewcounts_bench.py
 

@@ -11,35 +11,22 @@ portal's own work in this process is not counted.
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from measure import is_page, load_average, run  # noqa: E402
 from newscrawl.demo import crawl_command  # noqa: E402
 from newscrawl.replica import Site, serve  # noqa: E402
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds of running ``cmd`` (and everything it starts)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode:
-        sys.exit(f"{cmd[:6]} failed:\n{done.stderr[-2000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def is_page(path: str) -> bool:
-    """A list or article page (what the bare fetch fetches too), not a related box or counter."""
-    return path.endswith(".htm") and "/system/" not in path
+    measured = run(cmd)
+    return measured.wall, measured.cpu
 
 
 def main() -> None:
@@ -49,6 +36,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the table shows the median")
     args = parser.parse_args()
     site = Site(articles=args.articles)
+    load_before = load_average()
     results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp, serve(site) as base_url:
         pages: list[str] = []
@@ -67,7 +55,8 @@ def main() -> None:
                 timed([sys.executable, str(ROOT / "bench" / "bare_fetch.py"), str(urls)]))
     median = {label: sorted(runs)[len(runs) // 2] for label, runs in results.items()}
     bare_wall, bare_cpu = median["bare fetch"]
-    print(f"bundled portal: {args.articles} articles; {len(pages)} list and article pages; median of {args.repeat}")
+    print(f"bundled portal: {args.articles} articles; {len(pages)} list and article pages; median of {args.repeat}; "
+          f"load average {load_before} before, {load_average()} after")
     print(f"{'run':<18} {'wall s':>8} {'CPU s':>8} {'wall ×':>7} {'CPU ×':>7}")
     for label, (wall, cpu) in median.items():
         print(f"{label:<18} {wall:>8.2f} {cpu:>8.2f} {wall / bare_wall:>7.2f} {cpu / bare_cpu:>7.2f}")
