@@ -37,6 +37,11 @@ class DiscoveryError(Exception):
     """Discovery found no portal it can crawl there; the message is one line for a person."""
 
 
+# Where VSB answers the related box its articles fill with _showRelated(owner, newsid): the
+# only way to the articles no list page names, so a discovered profile must not lack it.
+VSB_RELATED = "system/resource/code/news/related.jsp?owner={owner}&newsid={newsid}"
+
+
 @dataclass
 class FoundColumn:
     name: str
@@ -47,6 +52,7 @@ class FoundColumn:
     sample_title: str = ""
     sample_error: str = ""  # why the sample article did not extract, if it did not
     title_suffix: str = ""  # what the CMS appends to the sample's <title>
+    related: bool = False  # the sample fills a 相关文章 box by VSB's _showRelated(owner, newsid)
 
     @property
     def slug(self) -> str:
@@ -73,6 +79,7 @@ class Discovery:
     skipped: list[Skipped] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     title_suffix: str = ""
+    related_endpoint: str | None = None
 
     def portal(self, name: str) -> Portal:
         """The profile: the columns found, in navigation order, and the first one's sample article."""
@@ -85,6 +92,7 @@ class Discovery:
             cms=self.cms,
             sample_article=urlsplit(sample.sample_url).path.lstrip("/"),
             title_suffix=self.title_suffix,
+            related_endpoint=self.related_endpoint,
         )
 
     def as_dict(self) -> dict:
@@ -122,7 +130,8 @@ def discover(url: str, settings=None, *, max_columns: int = MAX_COLUMNS) -> Disc
         raise DiscoveryError(str(exc)) from exc
     return Discovery(url=url, base_url=base_url, cms=cms, recognised_by=recognised_by, title=_site_title(doc),
                      columns=columns, skipped=skipped, requests=list(fetcher.requested),
-                     title_suffix=next((c.title_suffix for c in columns if c.title_suffix), ""))
+                     title_suffix=next((c.title_suffix for c in columns if c.title_suffix), ""),
+                     related_endpoint=VSB_RELATED if cms == "vsb" and any(c.related for c in columns) else None)
 
 
 def _html_page(fetcher: Fetcher, url: str, what: str) -> Page:
@@ -249,6 +258,7 @@ def _read_sample(fetcher: Fetcher, column: FoundColumn, rules: Portal) -> None:
         column.sample_error = str(exc).removeprefix(f"{column.sample_url}: ")
         return
     column.sample_title = article.title
+    column.related = "_showRelated(" in page.text
     column.title_suffix = _title_suffix(page, article.title)
 
 

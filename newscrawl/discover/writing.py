@@ -67,6 +67,8 @@ def profile_source(portal: Portal, found: Discovery) -> str:
     lines.append("        ),")
     if portal.title_suffix:
         lines.append(f"        title_suffix={_text(portal.title_suffix)},")
+    if portal.related_endpoint:
+        lines.append(f"        related_endpoint={_text(portal.related_endpoint)},")
     lines.append("    )")
     source = "\n".join(lines) + "\n"
     compile(source, f"spiders/{portal.name}.py", "exec")  # whatever the portal's names hold, the file is Python
