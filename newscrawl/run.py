@@ -44,9 +44,12 @@ def crawl(portal: str, arguments: dict[str, str], settings: dict[str, object]) -
     return crawl_many({portal: arguments}, settings)[0]
 
 
-def crawl_many(runs: dict[str, dict[str, str]], settings: dict[str, object]) -> list[RunOutcome]:
+def crawl_many(runs: dict[str, dict[str, str]], settings: dict[str, object],
+               homes: dict[str, str] | None = None) -> list[RunOutcome]:
     """Crawl several portals (name -> spider arguments) concurrently in this process, one
     crawler each in one CrawlerProcess, and report how each run went, in the same order.
+    A portal in ``homes`` (name -> home page URL) has no profile: `newscrawl.discover`
+    reads its home page first and makes its spider.
 
     Each crawler has its own copy of the settings, its spider's own (a profile's delay and
     concurrency) and its own downloader slots, run record and failures; they share the
@@ -58,7 +61,12 @@ def crawl_many(runs: dict[str, dict[str, str]], settings: dict[str, object]) -> 
         # display at a time): several portals show none unless asked.
         settings = {"PROGRESS": "off", **settings}
     process = _process(settings)
-    crawlers = {portal: process.create_crawler(portal) for portal in runs}
+    homes = homes or {}
+    if homes:
+        from newscrawl.discover import spider_class
+    spiders = {portal: spider_class(homes[portal], process.settings, name=portal) if portal in homes else portal
+               for portal in runs}
+    crawlers = {portal: process.create_crawler(spiders[portal]) for portal in runs}
     for portal, crawler in crawlers.items():  # an unknown column: one line, before any request
         crawler.spidercls.portal.select_columns(plans[portal].columns)
     for portal, crawler in crawlers.items():

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from newscrawl.cli.base import DEFAULT_DB, cli, echo, whole_number
+from newscrawl.cli.base import DEFAULT_DB, cli, echo, http_url, whole_number
 
 
 def _run_settings(db_path: str, wait: float, verbose: bool, overrides: tuple[str, ...]) -> dict[str, object]:
@@ -30,28 +30,48 @@ def _end(runs, verbose: bool):
     """Call ``runs`` (-> RunOutcomes) and end as cron expects: quiet and 0 when every run
     went well, else one summary line per run that did not (with ``verbose``, one per run)
     and exit status 1."""
+    from newscrawl.discover import DiscoveryError
+
     try:
         outcomes = runs()
     except ValueError as exc:  # a bad argument or setting, found before any request
         raise click.UsageError(str(exc)) from exc
+    except DiscoveryError as exc:  # a --url whose home page shows no portal we can crawl
+        raise click.ClickException(str(exc)) from exc
     for outcome in outcomes:
         if outcome.exit_code or verbose:
             echo(outcome.summary(), err=True)
     sys.exit(max(outcome.exit_code for outcome in outcomes))
 
 
-def _crawled_portals(names: tuple[str, ...], every: bool) -> list[str]:
-    """The portals a `crawl` names (each once, in order), or with --all every scheduled one."""
+def _crawled_portals(names: tuple[str, ...], every: bool, homes: dict[str, str]) -> list[str]:
+    """The portals a `crawl` names (each once, in order), or with --all every scheduled one;
+    then those given by home page (--url)."""
     from newscrawl.portals import portals, scheduled
 
-    if every == bool(names):
-        raise click.UsageError("name the portals to crawl, or give --all (not both)")
+    if every and names or not (every or names or homes):
+        raise click.UsageError("name the portals to crawl, give --url, or give --all (not both)")
+    taken = [name for name in homes if name in portals()]
+    if taken:
+        raise click.UsageError(f"--url {homes[taken[0]]}: the portal {taken[0]} has a profile; crawl it by name")
+    if every:
+        return sorted(scheduled()) + list(homes)
     if every:
         return sorted(scheduled())
     unknown = [name for name in names if name not in portals()]
     if unknown:
         raise click.UsageError(f"unknown portal(s) {', '.join(unknown)}; known: {', '.join(sorted(portals()))}")
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(names)) + list(homes)
+
+
+def _homes(urls: tuple[str, ...]) -> dict[str, str]:
+    """Portals without a profile, by the name `newscrawl discover` gives their home page."""
+    from newscrawl.discover import name_for
+
+    homes: dict[str, str] = {}
+    for url in urls:
+        homes.setdefault(name_for(url), url)
+    return homes
 
 
 def _base_urls(given: tuple[str, ...], portals: list[str]) -> dict[str, str]:
@@ -75,6 +95,9 @@ def _base_urls(given: tuple[str, ...], portals: list[str]) -> dict[str, str]:
 @cli.command()
 @click.argument("portal_names", metavar="PORTAL...", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="Crawl every portal with a real site (not the bundled demo portal).")
+@click.option("--url", "home_urls", multiple=True, callback=lambda ctx, param, values: [http_url(ctx, param, v) for v in values],
+              metavar="URL", help="Also crawl the portal whose home page this is, with no profile: `newscrawl discover` "
+                                  "finds its columns first (repeatable; for cron, `discover --write` once is cheaper).")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
 @click.option("--since", metavar="DATE", help="Backfill: articles published on or after YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--until", metavar="DATE", help="Backfill: articles published on or before YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -94,7 +117,7 @@ def _base_urls(given: tuple[str, ...], portals: list[str]) -> dict[str, str]:
                    "`newscrawl ingest` writes the archive.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress (default: quiet unless something is wrong).")
-def crawl(portal_names, every, db_path, since, until, columns, related, max_pages, full, refresh_days, base_urls, wait,
+def crawl(portal_names, every, home_urls, db_path, since, until, columns, related, max_pages, full, refresh_days, base_urls, wait,
           assets, redis_url, overrides, verbose):
     """Crawl PORTAL into the archive, for cron: one run at a time, quiet when all is well.
     Several portals (or --all) are crawled concurrently in one process, each with its own
@@ -107,8 +130,9 @@ def crawl(portal_names, every, db_path, since, until, columns, related, max_page
     """
     from newscrawl import run
 
-    names = _crawled_portals(portal_names, every)
-    urls = _base_urls(base_urls, names)
+    homes = _homes(home_urls)
+    names = _crawled_portals(portal_names, every, homes)
+    urls = _base_urls(base_urls, [name for name in names if name not in homes])
     arguments = {k: str(v) for k, v in dict(since=since, until=until, columns=columns, related=related,
                                             max_pages=max_pages, refresh_days=refresh_days).items() if v}
     if full:
@@ -119,7 +143,7 @@ def crawl(portal_names, every, db_path, since, until, columns, related, max_page
         settings.setdefault("ASSETS_ENABLED", True)
     if redis_url:
         settings.setdefault("REDIS_URL", redis_url)
-    _end(lambda: run.crawl_many(runs, settings), verbose)
+    _end(lambda: run.crawl_many(runs, settings, homes), verbose)
 
 
 @cli.command()
