@@ -72,6 +72,7 @@ class ClusterStorage(CrawlStorage):
         self.seeder = False
         self.pushed = 0  # articles handed to the writer
         self._unresolved: set[str] = set()
+        self._done = None  # the Lua script of run_done, once registered
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
@@ -143,10 +144,10 @@ class ClusterStorage(CrawlStorage):
     def run_done(self, queue, seen_key: str) -> bool:
         """Is the run over for everyone: ``queue`` empty, no leases, its start made? Then
         the first to see it forgets the run (and ``seen_key``, its fingerprints)."""
+        if self._done is None:
+            self._done = self.server.register_script(_DONE)
         keys = self.keys
-        done = self.server.register_script(_DONE)(
-            keys=[queue.key, queue.leases_key, keys.seeding, keys.run, seen_key], args=[self.run])
-        return bool(done)
+        return bool(self._done(keys=[queue.key, queue.leases_key, keys.seeding, keys.run, seen_key], args=[self.run]))
 
     def spider_opened(self, spider=None):
         if self.record is None:
