@@ -136,3 +136,14 @@ def test_a_breadcrumb_known_by_its_label_names_the_column(crumb, column):
     article = extract(CRUMB_PAGE.format(crumb=f"<table><tr>{crumb}</tr></table>" if crumb.startswith("<td") else crumb),
                       "https://www.example.edu.cn/news/2025/77.html")
     assert article.column == column
+
+
+def test_a_date_line_inside_the_title_block_is_not_title():
+    # uc.whu.edu.cn's template: <div class="title_nei"><b>标题</b><i>时间：2024-11-27</i></div>
+    body = "<p>" + "各学院：请按通知要求组织学生报名，逾期不再受理。" * 8 + "</p>"
+    html = (f"<html><head><title>关于辅修专业报名的通知-本科生院</title></head><body>"
+            f"<div class='title_nei'><b>关于辅修专业报名的通知</b><i>时间：2024-11-27</i></div>"
+            f"<div class='content'>{body}</div></body></html>")
+    found = extract_fields(html, "https://example.edu.cn/info/1/2.htm")
+    assert found.title == "关于辅修专业报名的通知"
+    assert parse_date(found.published_raw) == "2024-11-27T00:00:00+08:00"

@@ -267,7 +267,7 @@ def _title(doc, body_el, page_title: str):
             continue
         if _is_chrome(el) or any(a is body_el for a in el.iterancestors()) or el is body_el:
             continue
-        text = normalise_line(el.text_content())
+        text = _heading_text(el)
         if 4 <= len(text) <= 120 and text not in site and order[el] < order[body_el]:
             candidates.append((el, text))
     named = [(el, text) for el, text in candidates if page_title and (text in page_title or page_title in text)]
@@ -285,6 +285,21 @@ def _title(doc, body_el, page_title: str):
         return max(candidates, key=nearness)
     parts = [p for p in _TITLE_SPLIT.split(page_title) if p and p not in site]
     return None, (max(parts, key=len) if parts else "")
+
+
+# A labelled date (时间：2024-11-27, 发布日期: 2024/11/27): a line of the page's facts.
+_DATE_LINE = re.compile(r"^\D{0,6}[:：]\s*\d{4}[-/.年]\d{1,2}")
+
+
+def _heading_text(el) -> str:
+    """A title block's text without a child that is its date line: templates put the date
+    inside the title's box (<div class="title"><b>标题</b><i>时间：2024-11-27</i></div>)."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and not _DATE_LINE.match(normalise_line(child.text_content())):
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return normalise_line("".join(parts))
 
 
 def _site_names(doc, page_title: str) -> set[str]:
@@ -306,8 +321,10 @@ def _lines_between(doc, title_el, body_el) -> list[str]:
     ancestors = set(title_el.iterancestors())
     common = next((a for a in body_el.iterancestors() if a in ancestors), doc)
     lines = head_lines(common, body_el)
-    title = normalise_line(title_el.text_content())
+    title = _heading_text(title_el)
     for i, line in enumerate(lines):
         if title in line:
-            return lines[i + 1 :]
+            # What follows the title on its own line (a date line inside the title's box) counts too.
+            rest = line.split(title, 1)[1].strip()
+            return ([rest] if rest else []) + lines[i + 1 :]
     return lines[-3:]
