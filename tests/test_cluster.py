@@ -221,3 +221,14 @@ def test_an_unreachable_redis_is_one_line_and_exit_1(tmp_path):
                              str(tmp_path / "x.db")], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert writer.returncode == 1 and writer.stderr.startswith("newscrawl ingest: cannot reach Redis")
     assert not (tmp_path / "x.db").exists()
+
+
+def test_the_portal_never_sees_more_than_its_concurrency_across_all_workers(tmp_path):
+    limit = 2  # CONCURRENT_REQUESTS_PER_DOMAIN: each worker alone would send 2 at once, three would send 6
+    site = Site(articles=40, seed=7, latency=0.1)
+    with redis_server() as url, serve(site) as base_url:
+        crawl(base_url, url, tmp_path / "cluster.db", tmp_path, 3, "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={limit}")
+        assert not redis.StrictRedis.from_url(url).exists(f"{k.PREFIX}:slots:{base_url.split('//')[1]}")  # all given back
+    assert len(open_db(tmp_path / "cluster.db").execute("select id from articles").fetchall()) == 40
+    # The portal's own count of requests it was answering at once (latency included).
+    assert site.peak_in_flight == limit

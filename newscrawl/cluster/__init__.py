@@ -4,7 +4,7 @@ A crawl started with ``REDIS_URL`` (``newscrawl crawl PORTAL --redis URL``) is a
 the add-on (`addon`) swaps in scrapy-redis's scheduler, queue and dupefilter, changed where
 they must be (`scheduler`, `queue`), a storage that hands everything to Redis instead of
 opening the archive (`storage`), a start that only the first worker of a run makes
-(`start`) and a rate limit the whole cluster shares (`limiter`). ``newscrawl ingest`` runs
+(`start`) and a portal's concurrency and delay held for the whole cluster (`limiter`). ``newscrawl ingest`` runs
 the one *writer* (`writer`), which drains what the workers hand over into the SQLite
 archive and tells them what is archived.
 

@@ -1,6 +1,9 @@
 """The settings of a cluster worker or writer, parsed once, and the names of its Redis keys."""
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
 PREFIX = "newscrawl"
@@ -15,6 +18,11 @@ SEEDED = f"{PREFIX}:archive:seeded"
 # (the queue's leases are beside it: <queue>:leases; the fingerprints are per run: <dupefilter>:<run>).
 QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"
 DUPEFILTER_KEY = f"{PREFIX}:%(spider)s:dupefilter"
+
+
+def worker_name() -> str:
+    """A name no other worker process has, now or later: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def connect(url: str):

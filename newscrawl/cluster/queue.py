@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from scrapy_redis.queue import PriorityQueue
 
-_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+# The current time in ms on Redis's clock, as `now`, for the Lua scripts of the cluster.
+NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
 
 # KEYS queue, leases, leased, lease_ids; ARGV lease (ms) -> {id, request} or nil
-_POP = _NOW + """
+_POP = NOW + """
 local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #item == 0 then return false end
 redis.call('ZREM', KEYS[1], item[1])
@@ -24,7 +25,7 @@ return {id, item[1]}
 """
 
 # KEYS leases; ARGV lease (ms), ids...: only leases that still exist are renewed
-_RENEW = _NOW + """
+_RENEW = NOW + """
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i]) end
 return 0
 """
@@ -39,7 +40,7 @@ return 0
 """
 
 # KEYS queue, leases, leased; ARGV ids (none: every lease past its deadline) -> how many went back
-_RELEASE = _NOW + """
+_RELEASE = NOW + """
 local ids = ARGV
 if #ids == 0 then ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now) end
 local n = 0

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import pickle
-import socket
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -67,7 +64,7 @@ class ClusterStorage(CrawlStorage):
         self.config = config
         self.server = None
         self.record: RunRecord | None = None
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker = k.worker_name()
         self.run: str | None = None  # "<number>:<started>", as Redis names the run
         self.seeder = False
         self.pushed = 0  # articles handed to the writer

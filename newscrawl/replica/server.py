@@ -17,8 +17,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
+            with site.answering():
+                self._answer()
+
+        def _answer(self):
             status, headers, body = site.handle(self.path, self.headers)
-            if site.latency and self.path.startswith("/info/"):
+            if site.latency and site.is_article_page(self.path):
                 time.sleep(site.latency)
             if status == "hang":
                 time.sleep(site.faults.hang_seconds)
@@ -68,14 +72,15 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(site: Site, port: int = 0) -> Iterator[str]:
-    """Serve ``site`` on 127.0.0.1 (a free port unless given); yields its base URL."""
-    server = _Server(("127.0.0.1", port), _handler(site))
+def serve(site: Site, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``site`` on ``host`` (127.0.0.1; any 127.x.y.z is this machine too, and a host
+    of its own, as each real portal has) and a free port unless given; yields its base URL."""
+    server = _Server((host, port), _handler(site))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="replica-portal", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

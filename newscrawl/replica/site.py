@@ -12,6 +12,8 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
@@ -81,6 +83,10 @@ class Site:
         self.requests: Counter[str] = Counter()
         # (time.monotonic(), path) of every request, for the rate a portal sees (bench, cluster tests).
         self.request_log: list[tuple[float, str]] = []
+        # Requests being answered right now, and the most at once: the concurrency a portal
+        # sees (the cluster's per-portal limit is checked against it).
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._lock = threading.Lock()
         self._index()
 
@@ -133,6 +139,22 @@ class Site:
         return self.by_clickid.get(clickid)
 
     # -- HTTP ---------------------------------------------------------------------------
+    def is_article_page(self, path: str) -> bool:
+        """Whether ``path`` (with its query) is an article page: those take ``latency``."""
+        return path.startswith("/info/")
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count one request in flight while the server answers it (latency included)."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
     def handle(self, raw_path: str, headers=None) -> tuple[int, dict[str, str], bytes]:
         """The response to a GET of ``raw_path`` (path and query) with request ``headers``."""
         with self._lock:

@@ -15,6 +15,7 @@ import re
 from datetime import timedelta
 from importlib import resources
 from string import Template
+from urllib.parse import urlsplit
 
 from newscrawl.replica import media
 from newscrawl.replica.content import COLUMN_BY_ID, COLUMNS, PER_PAGE, ReplicaArticle
@@ -81,6 +82,9 @@ class WebPlusSite(Site):
                 self.by_path[path] = art
                 self.column_of[path] = column_id
                 self.lists[column_id].append((path, art))
+
+    def is_article_page(self, path: str) -> bool:
+        return urlsplit(path).path in self.by_path
 
     def _route(self, path: str, query: dict[str, list[str]]):
         if path == "/robots.txt":
