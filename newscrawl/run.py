@@ -64,6 +64,8 @@ def crawl_many(runs: dict[str, dict[str, str]], settings: dict[str, object],
     homes = homes or {}
     if homes:
         from newscrawl.discover import spider_class
+        if process.settings.get("REDIS_URL"):  # a cluster worker: one worker discovers, the others read its profile
+            from newscrawl.cluster.discovery import spider_class
     spiders = {portal: spider_class(homes[portal], process.settings, name=portal) if portal in homes else portal
                for portal in runs}
     crawlers = {portal: process.create_crawler(spiders[portal]) for portal in runs}

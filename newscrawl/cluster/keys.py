@@ -68,6 +68,10 @@ class SpiderKeys:
         return self._key("runs")
 
     @property
+    def discovered(self) -> str:  # + ":<home page>": the profile a worker discovered (`crawl --url`)
+        return self._key("discovered")
+
+    @property
     def seeding(self) -> str:  # present while the run's first worker makes its start requests
         return self._key("seeding")
 
