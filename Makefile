@@ -69,8 +69,9 @@ bench-cpu: install
 demo-cluster: install
 	$(PY) -m newscrawl.cluster.demo --articles $(ARTICLES) --db archive/cluster-demo.db
 
-# Not a test: 1, 2 and 4 workers on the bundled portal with latency (articles/s,
-# speed-up), Redis memory per queued request, the writer's articles/s into SQLite.
+# Not a test: 1, 2 and 4 workers over 20 bundled portals (VSB and WebPlus, crawled by home
+# page) with latency: articles/s and speed-up, each portal's concurrency as it saw it, the
+# writer's articles/s beside the crawl's, Redis memory per queued request.
 .PHONY: bench-cluster
 bench-cluster: install
 	$(PY) bench/cluster_bench.py $(CLUSTER_BENCH_ARGS)
