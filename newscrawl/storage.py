@@ -63,9 +63,29 @@ class CrawlStorage:
     """Where a crawl's results go and what it asks of earlier runs. The spider, the
     pipelines and `newscrawl.run` find it with ``crawler.get_extension(CrawlStorage)``:
     ArchiveStorage (below) writes the SQLite archive itself; a cluster worker's storage
-    hands everything to the single writer instead. ``record`` is the run's RunRecord."""
+    hands everything to the single writer instead. ``record`` is the run's RunRecord.
+
+    Both hear of the crawl the same way: its opening and closing, every response (a page
+    that failed before and answers now is resolved) and every failed page (``page_failed``)."""
 
     record: RunRecord | None = None
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.fail, signal=page_failed)
+
+    @property
+    def portal(self) -> str:
+        spider = self.crawler.spider
+        return getattr(getattr(spider, "portal", None), "name", None) or spider.name
+
+    # the crawl's lifecycle
+    def spider_opened(self, spider=None): raise NotImplementedError
+    def spider_closed(self, spider=None, reason: str = "finished"): raise NotImplementedError
+    def response_received(self, response, request, spider=None): raise NotImplementedError
 
     # what the spider asks
     def is_archived(self, url: str) -> bool: raise NotImplementedError
@@ -207,7 +227,7 @@ class ArchiveStorage(CrawlStorage):
     the lock, the connection and the reserve (ArchiveSession)."""
 
     def __init__(self, crawler, config: StorageConfig):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.config = config
         self.session: ArchiveSession | None = None
         self.archive: Archive | None = None
@@ -216,10 +236,6 @@ class ArchiveStorage(CrawlStorage):
         self._unresolved: set[str] = set()
         self._responses = 0
         self._unreachable: str | None = None  # the first network failure's reason
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(self.response_received, signal=signals.response_received)
-        crawler.signals.connect(self.fail, signal=page_failed)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -228,11 +244,6 @@ class ArchiveStorage(CrawlStorage):
         if not crawler.settings.getbool("ARCHIVE_ENABLED"):
             raise NotConfigured  # only a crawl archives (ARCHIVE_ENABLED); quietly
         return cls(crawler, StorageConfig.from_settings(crawler.settings))
-
-    @property
-    def portal(self) -> str:
-        spider = self.crawler.spider
-        return getattr(getattr(spider, "portal", None), "name", None) or spider.name
 
     # -- lifecycle ------------------------------------------------------------------------
 

@@ -15,12 +15,10 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 
-from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newscrawl.cluster import keys as k
 from newscrawl.items import Article, PageFailure
-from newscrawl.signals import page_failed
 from newscrawl.storage import CrawlStorage, RunRecord
 
 logger = logging.getLogger(__name__)
@@ -60,7 +58,7 @@ class ClusterStorage(CrawlStorage):
     fatal = None
 
     def __init__(self, crawler, config: k.ClusterConfig):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.config = config
         self.server = None
         self.record: RunRecord | None = None
@@ -70,10 +68,6 @@ class ClusterStorage(CrawlStorage):
         self.pushed = 0  # articles handed to the writer
         self._unresolved: set[str] = set()
         self._done = None  # the Lua script of run_done, once registered
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(self.response_received, signal=signals.response_received)
-        crawler.signals.connect(self.fail, signal=page_failed)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -84,11 +78,6 @@ class ClusterStorage(CrawlStorage):
     @property
     def spider_name(self) -> str:
         return self.crawler.spider.name
-
-    @property
-    def portal(self) -> str:
-        spider = self.crawler.spider
-        return getattr(getattr(spider, "portal", None), "name", None) or spider.name
 
     @property
     def keys(self) -> k.SpiderKeys:

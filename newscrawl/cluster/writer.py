@@ -163,6 +163,10 @@ class Writer:
         self.server.lrem(k.PROCESSING, -1, entry)
 
     def _on_article(self, msg: dict, replay: bool) -> None:
+        # An article fetched again because its worker died before letting go of the request
+        # is a second visit at another moment: its view count is a true second reading and
+        # gets its own view_counts row, as a --refresh-days visit would. Only a replay of the
+        # same entry (the writer killed after committing it) would be a duplicate: skipped.
         article = msg["article"]
         if replay and self._committed(article):
             result = None
