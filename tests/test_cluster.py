@@ -232,3 +232,18 @@ def test_the_portal_never_sees_more_than_its_concurrency_across_all_workers(tmp_
     assert len(open_db(tmp_path / "cluster.db").execute("select id from articles").fetchall()) == 40
     # The portal's own count of requests it was answering at once (latency included).
     assert site.peak_in_flight == limit
+
+
+def test_a_dead_workers_host_slots_come_back_when_their_leases_run_out():
+    from newscrawl.cluster.limiter import _ACQUIRE
+
+    with redis_server() as url:
+        client = redis.StrictRedis.from_url(url)
+        acquire = client.register_script(_ACQUIRE)
+        key = f"{k.PREFIX}:slots:127.0.0.1:8080"
+        take = lambda holder, lease_ms=60_000: acquire(keys=[key], args=[2, lease_ms, holder])  # noqa: E731 (limit 2)
+        assert take("dead:1", lease_ms=300) == 1 and take("alive:1") == 1
+        assert take("alive:2") == 0  # both slots held
+        # The dead worker never gives its slot back nor renews it: its lease runs out.
+        wait_for(lambda: take("alive:2") == 1, seconds=10, what="the dead worker's slot back")
+        assert {m.decode() for m in client.zrange(key, 0, -1)} == {"alive:1", "alive:2"}
