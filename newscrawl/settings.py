@@ -94,6 +94,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # auto | browser | direct | off; a portal may choose its own in its spider's custom_settings.
 VIEW_COUNTS = "auto"
 VIEW_COUNTS_RECHECK = 0.01  # share of articles rendered again to check the learned endpoint
+VIEW_COUNTS_RECHECK_MAX = 5  # at most this many rechecks a run (0: no limit); each render costs a Chromium second
 VIEW_COUNTS_RENDER_TIMEOUT = 15  # seconds a rendered page may take to fill its counter
 VIEW_COUNTS_PAGES_PER_CONTEXT = 100  # then the browser context is closed and a new one opened
 VIEW_COUNTS_BATCH_SIZE = 50  # counters per request to VSB's batch counter (dynclicksbatch.jsp); 1: no batches

@@ -161,3 +161,13 @@ def test_browser_without_chromium_stops_the_run_with_one_line(caplog):
 @pytest.mark.parametrize("mode", ["direct", "off"])
 def test_modes_that_never_render_do_not_ask_for_chromium(caplog, mode):
     assert _opened(mode, "/nonexistent/chromium").state.strategy.value == mode and not caplog.records
+
+
+def test_rechecks_sample_every_nth_reading_up_to_the_runs_limit():
+    from newscrawl.viewcounts.config import ViewCountConfig
+
+    config = ViewCountConfig(recheck_every=10, recheck_limit=2)
+    assert [n for n in range(1, 41) if config.rechecks(n, done=0)] == [10, 20, 30, 40]
+    assert config.rechecks(30, done=1) and not config.rechecks(30, done=2)
+    assert ViewCountConfig(recheck_every=10, recheck_limit=0).rechecks(1000, done=999)  # 0: no limit
+    assert not ViewCountConfig(recheck_every=0).rechecks(100, done=0)  # VIEW_COUNTS_RECHECK=0: never

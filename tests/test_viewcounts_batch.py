@@ -139,3 +139,21 @@ def test_counts_of_an_unknown_portal_is_a_usage_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "newscrawl.cli", "counts", "nope", "--db", str(tmp_path / "n.db")],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "unknown portal 'nope'" in done.stderr
+
+
+def test_a_run_renders_no_more_rechecks_than_VIEW_COUNTS_RECHECK_MAX(tmp_path):
+    site = Site(articles=120, seed=9)
+    with serve(site) as base_url:
+        run_crawl(base_url, tmp_path / "news.db", "-s", "VIEW_COUNTS_RECHECK=0.05", "-s", "VIEW_COUNTS_RECHECK_MAX=2")
+        crawl_renders = _asked(site, "/system/resource/js/dynclicks.js")
+        before = Counter(site.requests)
+        done = subprocess.run(counts_command(base_url, tmp_path / "news.db", "-s", "VIEW_COUNTS_RECHECK=0.05",
+                                             "-s", "VIEW_COUNTS_RECHECK_MAX=2"),
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # 120 readings at one in 20 would be six rechecks a run: two are rendered, besides the
+    # one page each run renders to learn (or verify) the counter.
+    assert 2 <= crawl_renders <= 3
+    assert 2 <= _asked(site, "/system/resource/js/dynclicks.js", before) <= 3
+    methods = Counter(r["method"] for r in open_db(tmp_path / "news.db")["view_counts"].rows)
+    assert methods["browser"] <= 5 and methods["batch"] >= 2 * 120 - 5

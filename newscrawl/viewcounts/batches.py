@@ -59,6 +59,7 @@ class BatchReader:
         self._learning = asyncio.Lock()
         self._learn_failures = 0
         self._reads = 0
+        self._rechecks = 0  # renders done to recheck, against VIEW_COUNTS_RECHECK_MAX
         crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     def response_received(self, response, request, spider=None):
@@ -229,14 +230,16 @@ class BatchReader:
     async def _recheck(self, article: Article, count: int) -> tuple[int, str]:
         """Every ``recheck_every``-th count read in a batch is checked against the rendered article."""
         self._reads += 1
-        every = self.config.recheck_every
-        if self.state.strategy is not Batch.LEARNED or not every or self._reads % every or not article.raw_html:
+        if (self.state.strategy is not Batch.LEARNED or not article.raw_html
+                or not self.config.rechecks(self._reads, self._rechecks)):
             return count, "batch"
         self.crawler.stats.inc_value("newscrawl/view_counts/rechecks")
+        self._rechecks += 1  # before the render: others read on while it runs
         try:
             render = await self.browser.render(article, keep_responses=False)
         except ViewCountError as exc:  # NoBrowser is no ViewCountError: the reader records it as a failure
             logger.info("view counts: recheck of %s skipped: %s", article.url, exc)
+            self._rechecks -= 1
             return count, "batch"
         if not agrees(count, render.shown):
             self.state.give_up(f"recheck of {article.url}: the batch counter read {count}, the page shows {render.shown}")

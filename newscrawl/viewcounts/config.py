@@ -15,6 +15,10 @@ class ViewCountConfig:
 
     mode: str = "auto"  # VIEW_COUNTS, one of MODES
     recheck_every: int = 100  # every n-th direct reading of ``auto`` is rendered again; 0: never
+    # VIEW_COUNTS_RECHECK_MAX: renders a run spends on rechecks; 0: no limit. A counter that
+    # tells plain requests other numbers does so from the first, and each render costs
+    # Chromium a second of CPU and the portal the page's scripts: a few per run tell.
+    recheck_limit: int = 5
     render_timeout: float = 15  # VIEW_COUNTS_RENDER_TIMEOUT, seconds
     pages_per_context: int = 100  # VIEW_COUNTS_PAGES_PER_CONTEXT
     batch_size: int = 50  # VIEW_COUNTS_BATCH_SIZE: counters per batch request; 0 or 1: no batches
@@ -31,9 +35,15 @@ class ViewCountConfig:
         return cls(
             mode=mode,
             recheck_every=round(1 / share) if share > 0 else 0,
+            recheck_limit=settings.getint("VIEW_COUNTS_RECHECK_MAX", 5),
             render_timeout=settings.getfloat("VIEW_COUNTS_RENDER_TIMEOUT", 15),
             pages_per_context=settings.getint("VIEW_COUNTS_PAGES_PER_CONTEXT", 100),
             batch_size=settings.getint("VIEW_COUNTS_BATCH_SIZE", 50),
             batch_wait=settings.getfloat("VIEW_COUNTS_BATCH_WAIT", 2),
             chromium=chromium_path(settings),
         )
+
+    def rechecks(self, reads: int, done: int) -> bool:
+        """Is the ``reads``-th direct reading rendered again, ``done`` rechecks into the run?"""
+        every, limit = self.recheck_every, self.recheck_limit
+        return bool(every) and reads % every == 0 and (not limit or done < limit)

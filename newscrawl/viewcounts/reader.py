@@ -42,6 +42,7 @@ class ViewCountReader:
         self._learning: asyncio.Event | None = None
         self._learn_failures = 0
         self._direct_reads = 0
+        self._rechecks = 0  # renders done to recheck, against VIEW_COUNTS_RECHECK_MAX
         self._known: dict[tuple, asyncio.Future] = {}  # counter -> its reading in this run
         self.batches = BatchReader(crawler, config, self.state, self.browser, self._known)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -123,8 +124,7 @@ class ViewCountReader:
         if self.state.template is None:
             return await self._browser(article)
         self._direct_reads += 1
-        every = self.config.recheck_every
-        if self.state.strategy is Strategy.LEARNED and every and self._direct_reads % every == 0:
+        if self.state.strategy is Strategy.LEARNED and self.config.rechecks(self._direct_reads, self._rechecks):
             return await self._recheck(article)
         return await self._direct(article)
 
@@ -167,6 +167,7 @@ class ViewCountReader:
 
     async def _recheck(self, article: Article) -> tuple[int, str]:
         self.crawler.stats.inc_value("newscrawl/view_counts/rechecks")
+        self._rechecks += 1  # before the render: others read on while it runs
         try:
             render = await self.browser.render(article, keep_responses=True)
         except ViewCountError as exc:
@@ -174,6 +175,7 @@ class ViewCountReader:
             # let the next sampled article do the checking.
             logger.info("view counts: recheck of %s skipped: %s", article.url, exc)
             self._direct_reads -= 1
+            self._rechecks -= 1
             return await self._direct(article)
         if self.state.template is None:  # fell back while this page rendered
             return render.shown, "browser"
