@@ -24,6 +24,14 @@ redis.call('HSET', KEYS[3], id, item[1], id .. ':score', item[2])
 return {id, item[1]}
 """
 
+# KEYS queue, the run's fingerprints; ARGV fingerprint, score, request -> 1 when queued, 0 when seen before.
+# One script: a worker killed between marking a request seen and queueing it would lose it.
+_PUSH_UNSEEN = """
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
+
 # KEYS leases; ARGV lease (ms), ids...: only leases that still exist are renewed
 _RENEW = NOW + """
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i]) end
@@ -66,9 +74,16 @@ class LeasedQueue(PriorityQueue):
         self.leases_key, self.leased_key, self.ids_key = f"{self.key}:leases", f"{self.key}:leased", f"{self.key}:lease-ids"
         self.lease_ms = int(lease * 1000)
         self._pop = server.register_script(_POP)
+        self._push_unseen = server.register_script(_PUSH_UNSEEN)
         self._renew = server.register_script(_RENEW)
         self._ack = server.register_script(_ACK)
         self._release = server.register_script(_RELEASE)
+
+    def push_unseen(self, request, seen_key: str, fingerprint: str) -> bool:
+        """Queue ``request`` unless ``fingerprint`` is in ``seen_key`` already (and add it
+        there), at once; True when queued."""
+        data = self._encode_request(request)
+        return bool(self._push_unseen(keys=[self.key, seen_key], args=[fingerprint, -request.priority, data]))
 
     def pop(self, timeout=0):
         raise NotImplementedError("a leased queue is taken from with pop_leased(), and its leases acknowledged")

@@ -10,7 +10,9 @@ and we use no spider of its). What does not fit us, and is changed here:
   so each worker would fetch an article once; and its fingerprints live for ever, so a
   second cron run would never walk the list pages again. Here each run has its own set,
   which holds ``dont_filter`` requests too (not retries and redirects, which must pass):
-  a page is asked for once per run across all workers, and the next run walks again;
+  a page is asked for once per run across all workers, and the next run walks again
+  (marking a request seen and queueing it are one step: a worker killed between the two
+  would lose it);
 - it ends a worker when its queue is empty, while others may still produce requests or
   die and leave theirs to come back: here a worker ends when the run is over.
 """
@@ -94,10 +96,11 @@ class ClusterScheduler(Scheduler):
         if self.queue is None:
             return False
         meta = request.meta
-        if not (meta.get("retry_times") or meta.get("redirect_times")) and self.df.request_seen(request):
+        if meta.get("retry_times") or meta.get("redirect_times"):
+            self.queue.push(request)
+        elif not self.queue.push_unseen(request, self.df.key, self.df.request_fingerprint(request)):
             self.stats.inc_value("scheduler/filtered/redis")
             return False
-        self.queue.push(request)
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
