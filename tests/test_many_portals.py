@@ -237,8 +237,8 @@ def test_a_failed_write_stops_both_crawls_honestly_and_the_next_run_completes(tm
     (("xjtu", "nope"), "unknown portal(s) nope; known: cqjtu_yjszs, nuc, nuc_cst, webplus_demo, whu, whu_cs, whu_ems, xjtu"),
     (("xjtu", "whu", "--base-url", "nuc=http://127.0.0.1:9"), "nuc is not crawled in this run (xjtu, whu)"),
     (("xjtu", "--base-url", "http://127.0.0.1:9", "--base-url", "xjtu=http://127.0.0.1:8"), "--base-url given twice for xjtu"),
-    ((), "name the portals to crawl, or give --all"),
-    (("xjtu", "--all"), "name the portals to crawl, or give --all"),
+    ((), "name the portals to crawl, give --url, or give --all"),
+    (("xjtu", "--all"), "name the portals to crawl, give --url, or give --all"),
 ])
 def test_usage_errors_exit_2_in_one_line_and_touch_no_archive(tmp_path, args, message):
     done = CliRunner().invoke(cli, ["crawl", *args, "--db", str(tmp_path / "x.db")])
