@@ -62,11 +62,7 @@ def crawl_many(runs: dict[str, dict[str, str]], settings: dict[str, object],
         settings = {"PROGRESS": "off", **settings}
     process = _process(settings)
     homes = homes or {}
-    if homes:
-        from newscrawl.discover import spider_class
-        if process.settings.get("REDIS_URL"):  # a cluster worker: one worker discovers, the others read its profile
-            from newscrawl.cluster.discovery import spider_class
-    spiders = {portal: spider_class(homes[portal], process.settings, name=portal) if portal in homes else portal
+    spiders = {portal: _discovered(homes[portal], portal, process.settings) if portal in homes else portal
                for portal in runs}
     crawlers = {portal: process.create_crawler(spiders[portal]) for portal in runs}
     for portal, crawler in crawlers.items():  # an unknown column: one line, before any request
@@ -75,6 +71,16 @@ def crawl_many(runs: dict[str, dict[str, str]], settings: dict[str, object],
         process.crawl(crawler, **runs[portal])
     process.start()
     return [outcome_of(crawler, portal) for portal, crawler in crawlers.items()]
+
+
+def _discovered(home: str, name: str, settings):
+    """The spider of a portal given by its home page: discovered here, or, for a cluster
+    worker, once for the whole cluster (the first worker discovers, the others read its profile)."""
+    if settings.get("REDIS_URL"):
+        from newscrawl.cluster.discovery import spider_class
+    else:
+        from newscrawl.discover import spider_class
+    return spider_class(home, settings, name=name)
 
 
 def counts(portal: str, arguments: dict[str, str], settings: dict[str, object]) -> RunOutcome:
