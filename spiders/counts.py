@@ -7,7 +7,7 @@ import scrapy
 from scrapy.spiderloader import get_spider_loader
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from newscrawl.extract.counter import find_counter
+from newscrawl.extract.counter import page_counter
 from newscrawl.extract.page import decode_html
 from newscrawl.items import Article, PageFailure
 from newscrawl.profile import Portal
@@ -85,8 +85,11 @@ class CountsSpider(scrapy.Spider):
             since = (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=self.days)).isoformat(timespec="seconds")
         ids = storage.article_ids(since)
         for start in range(0, len(ids), CHUNK):
-            pages = [(page["article_id"], _article(page, self.portal.name))
+            pages = [(page["article_id"], _article(page, self.portal))
                      for page in storage.latest_pages(ids[start:start + CHUNK])]
+            uncounted = sum(1 for _, article in pages if not article.counter)
+            if uncounted:  # pages that show no view count: nothing to read, but said
+                self.crawler.stats.inc_value("newscrawl/view_counts/no_counter", uncounted)
             pages = [(article_id, article) for article_id, article in pages if article.counter]
             readings = await self.reader.read_many([article for _, article in pages])
             storage.observed_view_counts([(article_id, *reading) for (article_id, _), reading in zip(pages, readings)
@@ -99,7 +102,9 @@ class CountsSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(signal=page_failed, failure=PageFailure(url, self.portal.name, kind, reason[:500]))
 
 
-def _article(page: dict, portal: str) -> Article:
-    """An archived page as the reader needs it: its URL, counter and HTML (for a render)."""
-    return Article(url=page["url"], portal=portal, counter=find_counter(decode_html(page["html"])),
-                   raw_html=page["html"], http_headers=page["headers"])
+def _article(page: dict, portal: Portal) -> Article:
+    """An archived page as the reader needs it: its URL, counter (as the portal's CMS family
+    shows it: VSB's script or WebPlus's span) and HTML (for a render)."""
+    counter = page_counter(decode_html(page["html"]), page["url"], portal.family.counter)
+    return Article(url=page["url"], portal=portal.name, counter=counter, raw_html=page["html"],
+                   http_headers=page["headers"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -103,9 +104,19 @@ def test_webplus_view_counts_are_read_from_the_counter_the_page_names(tmp_path):
     with serve(site) as base_url:
         done = subprocess.run(crawl_command(base_url, db_path, "-s", "VIEW_COUNTS=auto", spider="webplus_demo"),
                               cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    db = open_db(db_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        db = open_db(db_path)
+        counts = {r["title"]: r["view_count"] for r in db["articles"].rows}
+        assert counts == {a.title: site.view_count(a) for a in site.articles}
+        assert {r["method"] for r in db["view_counts"].rows} == {"direct"}
+        assert db.execute("select count(*) from failures").fetchone()[0] == 0
+        # A day later, `newscrawl counts` reads them again from the WP_VisitCount span's URL.
+        site.advance_day()
+        refresh = subprocess.run([sys.executable, "-m", "newscrawl.cli", "counts", "webplus_demo", "--db", str(db_path),
+                                  "--base-url", base_url, "-s", "DOWNLOAD_DELAY=0"],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert (refresh.returncode, refresh.stderr) == (0, ""), refresh.stderr[-2000:]
     counts = {r["title"]: r["view_count"] for r in db["articles"].rows}
     assert counts == {a.title: site.view_count(a) for a in site.articles}
-    assert {r["method"] for r in db["view_counts"].rows} == {"direct"}
-    assert db.execute("select count(*) from failures").fetchone()[0] == 0
+    per_article = db.execute("select count(*) from view_counts group by article_id").fetchall()
+    assert {n for (n,) in per_article} == {2} and len(per_article) == db["articles"].count

@@ -154,10 +154,10 @@ def test_page_url_that_is_no_url_is_an_extraction_error():
 
 
 def test_anything_unexpected_becomes_an_extraction_error(monkeypatch):
-    def broken(html):
+    def broken(html, url, kind):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("newscrawl.extract.article.find_counter", broken)
+    monkeypatch.setattr("newscrawl.extract.article.page_counter", broken)
     with pytest.raises(ExtractionError, match="^unexpected RuntimeError: boom$"):
         extract(*page(capture("lanqiaobei")))
 

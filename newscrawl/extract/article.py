@@ -6,7 +6,7 @@ import re
 from lxml import etree
 from parsel import Selector
 
-from newscrawl.extract.counter import find_counter, find_visit_counter
+from newscrawl.extract.counter import page_counter
 from newscrawl.extract.credits import merge_credits
 from newscrawl.extract.dates import date_precision, find_date, parse_date
 from newscrawl.extract.fields import (
@@ -126,7 +126,7 @@ def _article(reading: Reading, sel: Selector, text: str, url: str, portal: Porta
         images=reading.images,
         attachments=reading.attachments,
         credits=reading.credits,
-        counter=find_counter(text) if rules.family.counter == "dynclicks" else find_visit_counter(text, url),
+        counter=page_counter(text, url, rules.family.counter),
         extraction=reading.rules,
         cms=cms,
     )

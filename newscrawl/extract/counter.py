@@ -47,3 +47,9 @@ def find_visit_counter(html: str, page_url: str = "") -> dict | None:
             "type": query.get("type", [""])[0],
         }
     return None
+
+
+def page_counter(html: str, url: str, kind: str) -> dict | None:
+    """The counter of a page whose CMS family shows it as ``kind`` (a Family's ``counter``:
+    ``dynclicks`` for VSB, ``visitcount`` for WebPlus)."""
+    return find_counter(html) if kind == "dynclicks" else find_visit_counter(html, url)
