@@ -239,6 +239,7 @@ def test_a_failed_write_stops_both_crawls_honestly_and_the_next_run_completes(tm
     (("xjtu", "--base-url", "http://127.0.0.1:9", "--base-url", "xjtu=http://127.0.0.1:8"), "--base-url given twice for xjtu"),
     ((), "name the portals to crawl, give --url, or give --all"),
     (("xjtu", "--all"), "name the portals to crawl, give --url, or give --all"),
+    (("xjtu", "--redis", "redis://127.0.0.1:9/0", "--refresh-days", "7"), "cluster workers never open"),
 ])
 def test_usage_errors_exit_2_in_one_line_and_touch_no_archive(tmp_path, args, message):
     done = CliRunner().invoke(cli, ["crawl", *args, "--db", str(tmp_path / "x.db")])

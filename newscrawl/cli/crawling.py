@@ -130,6 +130,9 @@ def crawl(portal_names, every, home_urls, db_path, since, until, columns, relate
     """
     from newscrawl import run
 
+    if redis_url and refresh_days:
+        raise click.UsageError("--refresh-days re-reads the archive, which cluster workers never open: "
+                               "run it without --redis where the archive is")
     homes = _homes(home_urls)
     names = _crawled_portals(portal_names, every, homes)
     urls = _base_urls(base_urls, [name for name in names if name not in homes])

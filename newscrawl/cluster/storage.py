@@ -210,6 +210,8 @@ class ClusterStorage(CrawlStorage):
 
     # Refreshes and count-only runs read the archive: the writer's machine runs those.
     def urls_published_since(self, since: str) -> list[str]:
+        logger.warning("refresh_days is ignored by a cluster worker (it cannot read the archive): "
+                       "run the refresh without REDIS_URL where the archive is")
         return []
 
     def article_ids(self, since: str | None = None) -> list[int]:
