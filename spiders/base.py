@@ -45,9 +45,7 @@ class PortalSpider(scrapy.Spider):
         browser gets scrapy-playwright's download handler; a portal's own limits become a
         download slot for its host (Scrapy's DOWNLOAD_SLOTS)."""
         super().update_settings(settings)
-        template = settings.get("USER_AGENT_TEMPLATE")
-        if template and settings.getpriority("USER_AGENT") <= settings.getpriority("USER_AGENT_TEMPLATE"):
-            settings.set("USER_AGENT", template.format(contact=settings.get("NEWSCRAWL_CONTACT")), priority="spider")
+        settings.set("USER_AGENT", crawl_user_agent(settings), priority="spider")
         if settings.getbool("ARCHIVE_ENABLED") and str(settings.get("VIEW_COUNTS", "")).lower() in BROWSER_MODES:
             settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **_PLAYWRIGHT_HANDLERS},
                          priority="spider")
@@ -358,6 +356,15 @@ class PortalSpider(scrapy.Spider):
         if key not in self._warned:
             self._warned.add(key)
             self.logger.warning(message, *args)
+
+
+def crawl_user_agent(settings) -> str:
+    """The User-Agent a crawl sends: USER_AGENT_TEMPLATE filled with NEWSCRAWL_CONTACT,
+    unless USER_AGENT itself was set with at least the template's priority."""
+    template = settings.get("USER_AGENT_TEMPLATE")
+    if template and settings.getpriority("USER_AGENT") <= settings.getpriority("USER_AGENT_TEMPLATE"):
+        return template.format(contact=settings.get("NEWSCRAWL_CONTACT"))
+    return settings.get("USER_AGENT")
 
 
 @functools.lru_cache(maxsize=16384)

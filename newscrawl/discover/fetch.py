@@ -22,6 +22,7 @@ from protego import Protego
 
 from newscrawl.extract.page import decode_html
 from newscrawl.urls import in_scope
+from spiders.base import crawl_user_agent  # discovery says who it is as the crawl will
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -43,14 +44,8 @@ class FetchConfig:
 
     @classmethod
     def from_settings(cls, settings) -> "FetchConfig":
-        # The User-Agent a crawl sends: built from the contact, unless USER_AGENT itself was set
-        # (as PortalSpider.update_settings decides).
-        template = settings.get("USER_AGENT_TEMPLATE")
-        user_agent = settings.get("USER_AGENT")
-        if template and settings.getpriority("USER_AGENT") <= settings.getpriority("USER_AGENT_TEMPLATE"):
-            user_agent = template.format(contact=settings.get("NEWSCRAWL_CONTACT"))
         return cls(
-            user_agent=user_agent,
+            user_agent=crawl_user_agent(settings),
             obey_robots=settings.getbool("ROBOTSTXT_OBEY", True),
             delay=settings.getfloat("DOWNLOAD_DELAY", 1.0),
             timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 30.0),
