@@ -240,9 +240,13 @@ def test_mutated_list_page_is_a_listing(case):
     assert isinstance(listing, Listing) and listing.skipped >= 0
 
 
+# The nesting goes just inside a family's body container: pages of other templates have none.
+FAMILY_ARTICLES = [p for p in ARTICLES if expected(p).get("cms") != "generic"]
+
+
 @settings(HOSTILE, max_examples=60)
 @given(
-    path=st.sampled_from(ARTICLES),
+    path=st.sampled_from(FAMILY_ARTICLES),
     tag=st.sampled_from(("div", "font", "span", "b", "p", "table", "td", "li", "ul", "blockquote", "h1", "a")),
     depth=st.integers(0, 2500),
     closed=st.booleans(),

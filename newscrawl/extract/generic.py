@@ -104,6 +104,8 @@ def extract_fields(text: str, url: str) -> Reading:
     if body_el is None:
         raise ExtractionError("no plausible article (no block of text)")
     title_el, title = _title(doc, body_el, page_title)
+    if title_el is None:
+        title_el, title, body_el = _title_inside(doc, body_el, page_title, title)
     between = _lines_between(doc, title_el, body_el)
     fields = info_fields(between)
     body, credits, body_copy = read_body(body_el)
@@ -285,6 +287,43 @@ def _title(doc, body_el, page_title: str):
         return max(candidates, key=nearness)
     parts = [p for p in _TITLE_SPLIT.split(page_title) if p and p not in site]
     return None, (max(parts, key=len) if parts else "")
+
+
+def _title_inside(doc, body_el, page_title: str, title: str):
+    """(title element, title, body) when the densest block holds the article's heading too.
+
+    A short article (a notice that is one table of names, a few lines) gives the density
+    score too little text to tell the article's own box from the column box around it
+    (breadcrumb, heading, 发布时间 line, text): the winner is that outer box. Then its
+    first heading is the title and the body is the block after it that carries most of
+    the box's text; a heading that is only a subheading of a long text has no such block
+    after it, and the block stays as it was.
+    """
+    site = _site_names(doc, page_title)
+    total = len(normalise_line(body_el.text_content()))
+    for el in body_el.iter("h1", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "td", "strong"):
+        if el is body_el or (el.tag not in _HEADINGS and not _TITLE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")):
+            continue
+        text = _heading_text(el)
+        if _is_chrome(el) or not 4 <= len(text) <= 120 or text in site or (title and title not in text and text not in title):
+            continue
+        after = _block_after(el, body_el)
+        if after is not None and len(normalise_line(after.text_content())) * 2 >= total:
+            return el, text, after
+        break  # only the box's first heading can be the article's title
+    return None, title, body_el
+
+
+def _block_after(heading, box):
+    """The block after ``heading`` (or after the nearest of its ancestors inside ``box``
+    that has following blocks) holding the most text: the article under its title."""
+    node = heading
+    while node is not box:
+        after = [s for s in node.itersiblings() if isinstance(s.tag, str) and normalise_line(s.text_content())]
+        if after:
+            return max(after, key=lambda s: len(normalise_line(s.text_content())))
+        node = node.getparent()
+    return None
 
 
 # A labelled date (时间：2024-11-27, 发布日期: 2024/11/27): a line of the page's facts.
