@@ -94,8 +94,15 @@ def _fields_of(path: Path) -> tuple[str, ...]:
     return GENERIC_READER_FIELDS if expected(path).get("cms") == "generic" else ARTICLE_FIELDS
 
 
+def _case(path: Path, field: str):
+    """A field NewsCrawl is known to misread on this page (the capture's ``known_misses``, with
+    why) is a strict xfail: the page keeps its true value, and the fix has to remove the entry."""
+    why = expected(path).get("known_misses", {}).get(field)
+    return pytest.param(path, field, marks=pytest.mark.xfail(strict=True, reason=why)) if why else (path, field)
+
+
 @pytest.mark.parametrize(
-    "path, field", [(p, f) for p in ARTICLES for f in _fields_of(p)], ids=lambda v: _id(v) if isinstance(v, Path) else v
+    "path, field", [_case(p, f) for p in ARTICLES for f in _fields_of(p)], ids=lambda v: _id(v) if isinstance(v, Path) else v
 )
 def test_article_field(path, field):
     assert article(path)[field] == expected(path)[field]
