@@ -47,6 +47,9 @@ VSB_SELECTORS: dict[str, tuple[str, ...]] = {
     # VSB says source and date in its info line (and in <meta>): read from there, not by selector.
     "source": (),
     "published": (),
+    # What marks a column's list page (see WEBPLUS_SELECTORS); VSB's lists hold too little
+    # text for the generic reader to take one for an article.
+    "list_page": (),
 }
 
 # WebPlus/苏迪 (sudy): an article is a "simpleArticleAttri" portlet holding .arti_title,
@@ -62,6 +65,9 @@ WEBPLUS_SELECTORS: dict[str, tuple[str, ...]] = {
     "next_page": (".wp_paging a.next", 'a:contains("下一页")', 'a:contains("下页")'),
     "source": (".arti_publisher", ".arti_source"),
     "published": (".arti_update", ".arti-update", ".arti_date"),
+    # A column's list: its simpleList portlet and its pager. A page with these and no article
+    # body is a list page; the generic reader would take its pager box for the article.
+    "list_page": ('[portletmode="simpleList"]', '[id^="wp_paging_w"]', "ul.wp_paging"),
 }
 
 

@@ -57,6 +57,8 @@ def _extract(body: bytes | str, url: str, portal: Portal, column: str) -> Articl
             # The content block is there and empty: an article without its text, not a
             # different template. Guessing a body from the page furniture would be wrong data.
             raise ExtractionError("no article body (the content block is empty)")
+        if rules and any(sel.css(q) for q in rules.selector("list_page")):
+            raise ExtractionError(f"a list page of a {rules.cms} column, not an article")
         return _article(extract_fields(text, url), sel, text, url, portal, rules or portal, column, cms)
     body_el = _innermost(body_sel)
 

@@ -74,6 +74,10 @@ def head_lines(root_el, body_el) -> list[str]:
             node.tail = None
             parent.remove(node) if node is marker else None
             node = parent
+    # A javascript: link in the head is a control (设置, 打印, 关闭窗口), never a value: after
+    # an empty "作者：" it would read as the author.
+    for link in [a for a in head.iter("a") if (a.get("href") or "").strip().lower().startswith("javascript:")]:
+        link.drop_tree()
     return text_lines(head)
 
 
@@ -297,8 +301,9 @@ def images(body, base_url: str) -> list[Image]:
 
 
 # The icon a CMS's editor puts before an attachment's link (VSB's fileTypeImages/icon_rar.gif,
-# UEditor's themes/default/images/icon_doc.gif): the attachment's, not a picture of the article.
-_FILE_ICON = re.compile(r"/fileTypeImages/icon_\w+\.gif$|/ueditor/themes/default/images/icon_\w+\.gif$", re.I)
+# UEditor's themes/default/images/icon_doc.gif, under /_ueditor/ on WebPlus): the attachment's,
+# not a picture of the article.
+_FILE_ICON = re.compile(r"/fileTypeImages/icon_\w+\.gif$|/_?ueditor/themes/default/images/icon_\w+\.gif$", re.I)
 
 
 def _caption(img, body) -> str:
