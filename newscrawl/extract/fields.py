@@ -35,13 +35,16 @@ class Reading:
     rules: str = "vsb"  # vsb | webplus | generic
 
 SOURCE_LABELS = ("来源", "稿件来源", "信息来源", "文章来源", "新闻来源", "供稿单位")
+# Who put the article on the site (WebPlus's 发布者, its .arti_publisher): the source when
+# the page names no 来源.
+PUBLISHER_LABELS = ("发布者", "发布单位")
 DATE_LABELS = ("日期", "发布日期", "发布时间", "时间", "更新时间", "发表时间", "发稿时间")
 COUNTER_LABELS = ("浏览次数", "浏览量", "浏览", "点击率", "点击数", "点击量", "点击", "阅读", "阅读量", "阅读次数", "访问量")
 # "label:" for the labels an info line prints. Known labels only, longest first: the
 # counter's label often follows a value with no space ("作者：研招办浏览次数："), so a
 # generic "CJK run before a colon" would eat the end of the value.
 _LABEL = re.compile(
-    "(%s)\\s*[:：]" % "|".join(map(re.escape, sorted({*SOURCE_LABELS, *DATE_LABELS, *COUNTER_LABELS, *ROLES}, key=len, reverse=True)))
+    "(%s)\\s*[:：]" % "|".join(map(re.escape, sorted({*SOURCE_LABELS, *PUBLISHER_LABELS, *DATE_LABELS, *COUNTER_LABELS, *ROLES}, key=len, reverse=True)))
 )
 _ATTACHMENT = re.compile(r"download\.jsp|\.(?:pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|txt)(?:$|\?)", re.I)
 _CENTERED = re.compile(r"text-align\s*:\s*center", re.I)
@@ -94,12 +97,16 @@ def info_fields(lines: list[str]) -> dict:
             label, value = m.group(1), line[m.end() : nxt.start() if nxt else len(line)].strip()
             if label in SOURCE_LABELS and "source" not in fields:
                 fields["source"] = value
+            elif label in PUBLISHER_LABELS and value:
+                fields.setdefault("publisher", value)
             elif label in DATE_LABELS and "date" not in fields and find_date(value):
                 fields["date"] = find_date(value)
             elif label in ROLES and value:
                 found = parse_credits(f"{label}：{value}")
                 if found:
                     credits = merge_credits(credits, found)
+    if "publisher" in fields:
+        fields.setdefault("source", fields.pop("publisher"))
     fields["credits"] = credits
     return fields
 

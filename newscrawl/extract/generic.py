@@ -98,7 +98,7 @@ def extract_fields(text: str, url: str) -> Reading:
     doc = parse_html(text)
     page_title, raw_meta_date, meta_source = _head_facts(doc)
     for el in list(doc.iter()):
-        if el.getparent() is not None and (not isinstance(el.tag, str) or el.tag in SKIP_TAGS):
+        if el.getparent() is not None and (not isinstance(el.tag, str) or el.tag in SKIP_TAGS or _hidden(el)):
             el.drop_tree()
     body_el = densest_block(doc)
     if body_el is None:
@@ -133,6 +133,15 @@ def extract_fields(text: str, url: str) -> Reading:
         attachments=attachments(body_el, url),
         rules="generic",
     )
+
+
+# A box the template hides (a second reviewer's 编辑/责任编辑 pair, a share dialog) is no
+# text a reader sees.
+_HIDDEN = re.compile(r"display\s*:\s*none", re.I)
+
+
+def _hidden(el) -> bool:
+    return bool(_HIDDEN.search(el.get("style") or ""))
 
 
 def _date_in_body(lines: list[str], url: str) -> str | None:
