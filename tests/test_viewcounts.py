@@ -141,7 +141,7 @@ def test_auto_without_chromium_reads_through_vsbs_counter_and_says_so_once(caplo
     assert (reader.state.strategy, reader.state.template) == (Strategy.DIRECT, VSB_ENDPOINT)
     assert [r.getMessage() for r in caplog.records] == [
         "view counts: no Chromium at /nonexistent/chromium; reading counts through VSB's counter directly "
-        "(install it: apt-get install chromium)"
+        "(install it: apt-get install chromium-headless-shell (or chromium))"
     ]
     assert reader.crawler.stats.get_value("newscrawl/fatal") is None
 
@@ -151,7 +151,7 @@ def test_browser_without_chromium_stops_the_run_with_one_line(caplog):
     with pytest.raises(CloseSpider) as closed:
         reader.spider_opened()
     assert closed.value.reason == "no_browser"
-    message = "view counts: VIEW_COUNTS=browser, but no Chromium at /nonexistent/chromium (install it: apt-get install chromium)"
+    message = "view counts: VIEW_COUNTS=browser, but no Chromium at /nonexistent/chromium (install it: apt-get install chromium-headless-shell (or chromium))"
     # A warning: the run's summary line, from newscrawl/fatal, is the one a cron mail shows.
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("WARNING", message)]
     stats = reader.crawler.stats

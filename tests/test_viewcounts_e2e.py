@@ -135,7 +135,7 @@ def test_auto_without_chromium_reads_every_count_through_vsbs_counter(tmp_path):
     said = [line for line in done.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
     assert len(said) == 1 and said[0].endswith(
         "view counts: no Chromium at /nonexistent/chromium; reading counts through VSB's counter directly "
-        "(install it: apt-get install chromium)"
+        "(install it: apt-get install chromium-headless-shell (or chromium))"
     ), said
     db = open_db(db_path)
     by_path = {a.path: a for a in site.articles}
@@ -153,7 +153,7 @@ def test_browser_without_chromium_fails_the_run_at_once_with_one_line(tmp_path):
     with serve(site) as base_url:
         done = newscrawl_crawl(base_url, db_path, "-s", "VIEW_COUNTS=browser", "-s", NO_CHROMIUM)
     assert done.returncode != 0
-    message = "VIEW_COUNTS=browser, but no Chromium at /nonexistent/chromium (install it: apt-get install chromium)"
+    message = "VIEW_COUNTS=browser, but no Chromium at /nonexistent/chromium (install it: apt-get install chromium-headless-shell (or chromium))"
     # Said once, in the run's summary line: cron logs errors only, and the log line is a warning.
     logged = [line for line in done.stderr.splitlines() if "[newscrawl" in line or "[scrapy" in line]
     assert logged == [] and message in done.stderr.splitlines()[-1], done.stderr

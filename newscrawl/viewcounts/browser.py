@@ -16,7 +16,7 @@ from newscrawl.viewcounts.endpoint import CountOutOfRange, ViewCountError, count
 
 logger = logging.getLogger(__package__)  # one logger for all of view counts
 
-INSTALL_CHROMIUM = "install it: apt-get install chromium"
+INSTALL_CHROMIUM = "install it: apt-get install chromium-headless-shell (or chromium)"
 # The browser needs the page's scripts and their XHRs, nothing it would only draw.
 _NOT_LOADED = frozenset({"image", "font", "media", "stylesheet"})
 # Responses that could carry the count: what scripts fetch, and scripts themselves (JSONP).
