@@ -50,6 +50,10 @@ VSB_SELECTORS: dict[str, tuple[str, ...]] = {
     # What marks a column's list page (see WEBPLUS_SELECTORS); VSB's lists hold too little
     # text for the generic reader to take one for an article.
     "list_page": (),
+    # Where a template names the column when it has no breadcrumb (see WEBPLUS_SELECTORS).
+    "column": (),
+    # Credit lines standing after the body, outside it (see WEBPLUS_SELECTORS).
+    "credits_after": (),
 }
 
 # WebPlus/苏迪 (sudy): an article is a "simpleArticleAttri" portlet holding .arti_title,
@@ -68,6 +72,10 @@ WEBPLUS_SELECTORS: dict[str, tuple[str, ...]] = {
     # A column's list: its simpleList portlet and its pager. A page with these and no article
     # body is a list page; the generic reader would take its pager box for the article.
     "list_page": ('[portletmode="simpleList"]', '[id^="wp_paging_w"]', "ul.wp_paging"),
+    # Without a breadcrumb the column's simpleColumnAttri portlet still shows its name.
+    "column": ('[portletmode="simpleColumnAttri"] .col_title', '[portletmode="simpleColumnAttri"] .column-title'),
+    # Some templates print 编辑：… and 责任编辑：… as .arti_publisher lines below the text.
+    "credits_after": (".arti_publisher",),
 }
 
 

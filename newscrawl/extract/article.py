@@ -7,7 +7,7 @@ from lxml import etree
 from parsel import Selector
 
 from newscrawl.extract.counter import page_counter
-from newscrawl.extract.credits import merge_credits
+from newscrawl.extract.credits import merge_credits, parse_credits
 from newscrawl.extract.dates import date_precision, find_date, parse_date
 from newscrawl.extract.fields import (
     ExtractionError,
@@ -21,7 +21,7 @@ from newscrawl.extract.fields import (
 )
 from newscrawl.extract.generic import detect_cms, extract_fields
 from newscrawl.extract.page import css_xpath, decode_html, parse_html
-from newscrawl.extract.text import clean_html, normalise_line
+from newscrawl.extract.text import clean_html, normalise_line, text_lines
 from newscrawl.items import Article
 from newscrawl.profile import GENERIC, GENERIC_VSB, Portal
 from newscrawl.urls import canonical_url
@@ -67,11 +67,12 @@ def _extract(body: bytes | str, url: str, portal: Portal, column: str) -> Articl
     published = _labelled(root, rules.selector("published"))
     reading = Reading(
         title=_title(sel, root, body_el, rules),
-        source=(meta(sel, "ContentSource") or _labelled(root, rules.selector("source")) or fields.get("source") or "").strip(),
+        source=(meta(sel, "ContentSource") or _labelled(root, rules.selector("source"), credits=False)
+                or fields.get("source") or "").strip(),
         published_raw=meta(sel, "PubDate") or find_date(published) or fields.get("date") or "",
         lines=lines,
         body_copy=body_copy,
-        credits=merge_credits(fields["credits"], credits_body),
+        credits=merge_credits(fields["credits"], credits_body, _credits_after(root, body_el, rules.selector("credits_after"))),
         images=images(body_copy, url),
         attachments=attachments(root.root, url),
         rules=rules.cms,
@@ -94,15 +95,52 @@ def _rules(portal: Portal, cms: str) -> Portal | None:
     return GENERIC[cms]
 
 
-def _labelled(root, queries) -> str:
+def _labelled(root, queries, *, credits: bool = True) -> str:
     """The first non-empty text of ``queries`` without the label it starts with
-    ("发布者：党委宣传部" -> "党委宣传部")."""
+    ("发布者：党委宣传部" -> "党委宣传部"); with ``credits=False`` a credit line
+    (编辑：张三, which some templates print in the same class as 发布者) is passed over."""
     for query in queries:
         for item in root.css(query):
-            value = _LABEL_PREFIX.sub("", normalise_line(item.xpath("string()").get("")), count=1)
+            text = normalise_line(item.xpath("string()").get(""))
+            if not credits and parse_credits(text):
+                continue
+            value = _LABEL_PREFIX.sub("", text, count=1)
             if value:
                 return value
     return ""
+
+
+_HIDDEN = re.compile(r"display\s*:\s*none", re.I)
+
+
+def _credits_after(root, body_el, queries) -> dict[str, list[str]]:
+    """Credit lines of ``queries`` standing after the body in the article's box (编辑：…,
+    责任编辑：… below the text); a line that is no credit, or hidden, counts for nothing."""
+    after, seen_body = [], False
+    for el in root.root.iter():
+        seen_body = seen_body or el is body_el
+        if seen_body and not _inside(el, body_el):
+            after.append(el)
+    after = set(after)
+    credits: dict[str, list[str]] = {}
+    for query in queries:
+        for item in root.css(query):
+            el = item.root
+            if isinstance(el, str) or el not in after or _hidden(el, root.root):
+                continue
+            for line in text_lines(el):
+                credits = merge_credits(credits, parse_credits(line) or {})
+    return credits
+
+
+def _hidden(el, top) -> bool:
+    """Is ``el`` styled out of sight (display:none on it or a box around it, up to ``top``)?"""
+    for node in (el, *el.iterancestors()):
+        if _HIDDEN.search(node.get("style") or ""):
+            return True
+        if node is top:
+            break
+    return False
 
 
 _LABEL_PREFIX = re.compile(r"^[^:：\d]{1,8}[:：]\s*")
@@ -192,7 +230,8 @@ def _title(sel, root, body_el, portal: Portal) -> str:
 
 
 def _column(sel: Selector, portal: Portal) -> str:
-    """The breadcrumb's last link (before 正文 on VSB); the ColumnName meta when there is no breadcrumb."""
+    """The breadcrumb's last link (before 正文 on VSB); without a breadcrumb, the column's
+    name where the family's template shows it, or the ColumnName meta."""
     end = portal.family.crumb_end
     for query in portal.selector("breadcrumb"):
         for crumb in css_xpath(query)(sel.root):
@@ -200,6 +239,11 @@ def _column(sel: Selector, portal: Portal) -> str:
             links = [t for t in links if t]
             if links and end in crumb.text_content():
                 return links[-1]
+    for query in portal.selector("column"):
+        for item in sel.css(query):
+            name = normalise_line(item.xpath("string()").get(""))
+            if name:
+                return name
     return meta(sel, "ColumnName") or _labelled_crumb(sel.root)
 
 
