@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -59,7 +60,7 @@ class RunRecord:
     failures: Counter = field(default_factory=Counter)
 
 
-class CrawlStorage:
+class CrawlStorage(ABC):
     """Where a crawl's results go and what it asks of earlier runs. The spider, the
     pipelines and `newscrawl.run` find it with ``crawler.get_extension(CrawlStorage)``:
     ArchiveStorage (below) writes the SQLite archive itself; a cluster worker's storage
@@ -83,29 +84,69 @@ class CrawlStorage:
         return getattr(getattr(spider, "portal", None), "name", None) or spider.name
 
     # the crawl's lifecycle
-    def spider_opened(self, spider=None): raise NotImplementedError
-    def spider_closed(self, spider=None, reason: str = "finished"): raise NotImplementedError
-    def response_received(self, response, request, spider=None): raise NotImplementedError
+    @abstractmethod
+    def spider_opened(self, spider=None):
+        """Open the storage and start the run's record; a storage that cannot be opened closes the crawl."""
+
+    @abstractmethod
+    def spider_closed(self, spider=None, reason: str = "finished"):
+        """Record how the run ended and let the storage go."""
+
+    @abstractmethod
+    def response_received(self, response, request, spider=None):
+        """A page that answers: a failure recorded for it earlier is resolved."""
 
     # what the spider asks
-    def is_archived(self, url: str) -> bool: raise NotImplementedError
-    def archived_before(self, url: str, stamp: str) -> bool: raise NotImplementedError
-    def unresolved_failures(self) -> list[str]: raise NotImplementedError
-    def pending(self, kind: str) -> list[dict]: raise NotImplementedError
-    def urls_published_since(self, since: str) -> list[str]: raise NotImplementedError
-    def article_ids(self, since: str | None = None) -> list[int]: raise NotImplementedError
-    def latest_pages(self, article_ids: list[int]) -> list[dict]: raise NotImplementedError
+    @abstractmethod
+    def is_archived(self, url: str) -> bool:
+        """Is the article at ``url`` (any form of it) stored already?"""
+
+    @abstractmethod
+    def archived_before(self, url: str, stamp: str) -> bool:
+        """Was ``url`` stored before ``stamp``, by an earlier run rather than this one?"""
+
+    @abstractmethod
+    def unresolved_failures(self) -> list[str]:
+        """URLs of pages that failed in earlier runs and have not answered since: fetched again first."""
+
+    @abstractmethod
+    def pending(self, kind: str) -> list[dict]:
+        """The frontier of ``kind`` an earlier run named and did not finish (a kill leaves it)."""
+
+    @abstractmethod
+    def urls_published_since(self, since: str) -> list[str]:
+        """Stored articles published since ``since``, for a refresh (``--refresh-days``)."""
+
+    @abstractmethod
+    def article_ids(self, since: str | None = None) -> list[int]:
+        """Ids of stored articles (published since ``since``), for a count-only refresh."""
+
+    @abstractmethod
+    def latest_pages(self, article_ids: list[int]) -> list[dict]:
+        """Each article's latest stored page: what a count-only refresh reads its counter from."""
+
     def stored_assets(self, urls: list[str]) -> dict:
         """Which of ``urls`` (images, attachments) are stored already, as {url: archive.assets.Asset}
         without bytes; a storage that cannot tell answers {} and they are fetched again."""
         return {}
+
+    @abstractmethod
     def discovered(self, entries: list[dict], source: str = "", done: tuple[str, ...] = ()) -> None:
-        raise NotImplementedError
+        """Keep the URLs a page named (``entries``) before ``done`` is marked done: a kill between loses none."""
 
     # what the pipelines hand over
-    def save(self, article: Article) -> str | None: raise NotImplementedError
-    def fail(self, failure: PageFailure, **signal_kwargs) -> None: raise NotImplementedError
-    def observed_view_counts(self, readings: list[tuple[int, int, str]]) -> None: raise NotImplementedError
+    @abstractmethod
+    def save(self, article: Article) -> str | None:
+        """Store ``article`` whole or not at all: how it was stored (``new``, ``updated``,
+        ``duplicate``, ``unchanged``, ``handed_over`` to a writer), None when it could not be."""
+
+    @abstractmethod
+    def fail(self, failure: PageFailure, **signal_kwargs) -> None:
+        """Record a page that failed (the ``page_failed`` signal), to be fetched again next run."""
+
+    @abstractmethod
+    def observed_view_counts(self, readings: list[tuple[int, int, str]]) -> None:
+        """Append view-count observations (article id, count, method) from a count-only refresh."""
 
 
 class ArchiveSession:
