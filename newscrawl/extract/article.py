@@ -21,7 +21,7 @@ from newscrawl.extract.fields import (
 )
 from newscrawl.extract.generic import detect_cms, extract_fields
 from newscrawl.extract.page import css_xpath, decode_html, parse_html
-from newscrawl.extract.text import clean_html, normalise_line, text_lines
+from newscrawl.extract.text import clean_html, hidden, normalise_line, text_lines
 from newscrawl.items import Article
 from newscrawl.profile import GENERIC, GENERIC_VSB, Portal
 from newscrawl.urls import canonical_url
@@ -110,37 +110,21 @@ def _labelled(root, queries, *, credits: bool = True) -> str:
     return ""
 
 
-_HIDDEN = re.compile(r"display\s*:\s*none", re.I)
-
-
 def _credits_after(root, body_el, queries) -> dict[str, list[str]]:
     """Credit lines of ``queries`` standing after the body in the article's box (编辑：…,
     责任编辑：… below the text); a line that is no credit, or hidden, counts for nothing."""
-    after, seen_body = [], False
-    for el in root.root.iter():
-        seen_body = seen_body or el is body_el
-        if seen_body and not _inside(el, body_el):
-            after.append(el)
-    after = set(after)
+    found = [item.root for query in queries for item in root.css(query) if not isinstance(item.root, str)]
+    if not found:
+        return {}
+    order = {el: i for i, el in enumerate(root.root.iter())}
+    body_at = order[body_el]
     credits: dict[str, list[str]] = {}
-    for query in queries:
-        for item in root.css(query):
-            el = item.root
-            if isinstance(el, str) or el not in after or _hidden(el, root.root):
-                continue
-            for line in text_lines(el):
-                credits = merge_credits(credits, parse_credits(line) or {})
+    for el in found:
+        if order.get(el, -1) <= body_at or _inside(el, body_el) or hidden(el, root.root):
+            continue
+        for line in text_lines(el):
+            credits = merge_credits(credits, parse_credits(line) or {})
     return credits
-
-
-def _hidden(el, top) -> bool:
-    """Is ``el`` styled out of sight (display:none on it or a box around it, up to ``top``)?"""
-    for node in (el, *el.iterancestors()):
-        if _HIDDEN.search(node.get("style") or ""):
-            return True
-        if node is top:
-            break
-    return False
 
 
 _LABEL_PREFIX = re.compile(r"^[^:：\d]{1,8}[:：]\s*")

@@ -16,7 +16,7 @@ from newscrawl.extract.fields import (
     read_body,
 )
 from newscrawl.extract.page import parse_html
-from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, normalise_line, text_lines
+from newscrawl.extract.text import BLOCK_TAGS, SKIP_TAGS, hidden, normalise_line, text_lines
 
 # What marks a page as VSB/博达 output, whatever its template looks like.
 VSB_MARKERS = (
@@ -98,7 +98,7 @@ def extract_fields(text: str, url: str) -> Reading:
     doc = parse_html(text)
     page_title, raw_meta_date, meta_source = _head_facts(doc)
     for el in list(doc.iter()):
-        if el.getparent() is not None and (not isinstance(el.tag, str) or el.tag in SKIP_TAGS or _hidden(el)):
+        if el.getparent() is not None and (not isinstance(el.tag, str) or el.tag in SKIP_TAGS or hidden(el)):
             el.drop_tree()
     body_el = densest_block(doc)
     if body_el is None:
@@ -133,15 +133,6 @@ def extract_fields(text: str, url: str) -> Reading:
         attachments=attachments(body_el, url),
         rules="generic",
     )
-
-
-# A box the template hides (a second reviewer's 编辑/责任编辑 pair, a share dialog) is no
-# text a reader sees.
-_HIDDEN = re.compile(r"display\s*:\s*none", re.I)
-
-
-def _hidden(el) -> bool:
-    return bool(_HIDDEN.search(el.get("style") or ""))
 
 
 def _date_in_body(lines: list[str], url: str) -> str | None:

@@ -13,6 +13,22 @@ BLOCK_TAGS = frozenset(
     "blockquote pre center figure figcaption hr header footer aside address form caption".split()
 )
 SKIP_TAGS = frozenset("script style noscript template iframe object embed select option button input textarea head title".split())
+# A box the template hides (a second reviewer's 编辑/责任编辑 pair, a share dialog) is no
+# text a reader sees.
+_HIDDEN = re.compile(r"display\s*:\s*none", re.I)
+
+
+def hidden(el, top=None) -> bool:
+    """Is ``el`` styled out of sight: display:none on it, or (given ``top``) on a box around
+    it up to ``top``?"""
+    for node in (el, *(el.iterancestors() if top is not None else ())):
+        if _HIDDEN.search(node.get("style") or ""):
+            return True
+        if node is top:
+            break
+    return False
+
+
 # A search that finds nothing is several times cheaper than str.translate over Chinese
 # text, and normalise_line runs on every text node of every page.
 _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
