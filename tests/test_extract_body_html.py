@@ -73,12 +73,17 @@ def test_markup_around_a_cut_byline_is_kept():
     assert article.body_html.startswith("<p>本网讯<b>5月7日</b>，学院召开")
 
 
-def test_a_page_that_writes_the_marks_characters_itself_keeps_them():
-    """Lines are told apart by private-use characters while they are read; a page's own are text."""
-    own = "\U00100001\U000f0000"
-    body = f"<p>会议强调，要开展隐患排查{own}，确保校园安全稳定，全体师生参加了本次会议。会议要求各单位压实责任，逐项落实。</p><p>编辑：孙八</p>"
+def test_private_use_characters_are_text_and_the_bylines_beside_them_still_leave_the_html():
+    """Lines know their slots in the tree by walking it, not by characters written into it:
+    a page's own private-use characters (any plane) are text like any other."""
+    own = "\U00100001\U000f0000\ue000"
+    body = BODY.replace("部署消防", f"部署{own}消防").replace("确保校园", f"确保{own}校园")
     article = extract(GENERIC_PAGE.format(body=body), PATHS["generic"][3])
-    assert own in article.body_text and article.credits == {"编辑": ["孙八"]}
+    assert article.body_text.count(own) == 2
+    assert article.credits == {"记者": ["李四"], "摄影": ["王五"], "编辑": ["孙八"], "审核": ["周九"], "通讯员": ["张三"]}
+    assert html_lines(article.body_html) == article.body_text.splitlines()
+    for gone in ("李四", "张三", "孙八"):
+        assert gone not in article.body_html
 
 
 def test_a_byline_between_runs_of_blanks_leaves_the_tree_reading_as_the_text():

@@ -10,7 +10,7 @@ from parsel import Selector
 
 from newscrawl.extract.credits import ROLES, find_byline, merge_credits, parse_credits
 from newscrawl.extract.dates import find_date
-from newscrawl.extract.text import normalise_line, original_url, text_lines
+from newscrawl.extract.text import normalise_line, original_url, sourced_lines, text_lines
 from newscrawl.items import Attachment, Image
 
 
@@ -178,55 +178,8 @@ def _blank(ch: str) -> bool:
 
 
 def body_line_slots(root) -> list[BodyLine]:
-    """``text_lines(root)`` with the slots each line was read from (the same lines, in order).
-
-    Each slot is marked for the length of one text_lines call with a private-use character
-    pair naming it, so the lines say where they came from without a second walker to keep
-    in step with text_lines.
-    """
-    slots = [
-        (node, attr)
-        for node in root.iter()
-        for attr in ("text", "tail")
-        if (attr == "tail" and node is not root) or (attr == "text" and isinstance(node.tag, str))
-        if getattr(node, attr)
-    ]
-    originals = [getattr(node, attr) for node, attr in slots]
-    if any(_MARK_CHARS.search(text) for text in originals):
-        # The page writes such characters itself: its lines are read as they are, and
-        # nothing is cut from its tree (a cut would need to know where they came from).
-        return [BodyLine(line, [], row="\t" in line) for line in text_lines(root)]
-    try:
-        for i, ((node, attr), text) in enumerate(zip(slots, originals)):
-            setattr(node, attr, _mark(i) + text)
-        marked = text_lines(root)
-    finally:
-        for (node, attr), text in zip(slots, originals):
-            setattr(node, attr, text)
-    lines = []
-    for line in marked:
-        # A table row's cells are joined by tabs, which no other line holds.
-        cells = [normalise_line(cell) for cell in _MARKS.sub("", line).split("\t")]
-        text = "\t".join(cell for cell in cells if cell)
-        if text:  # a line of blanks between marks is no line of text_lines
-            ids = [_unmark(m) for m in _MARKS.findall(line)]
-            lines.append(BodyLine(text, [slots[i] for i in ids], row=len(cells) > 1))
-    return lines
-
-
-# A slot's mark: two characters of the supplementary private use planes (15 and 16), which
-# no page's text is read with and which normalise_line keeps as they are.
-_HIGH, _LOW, _SPAN = 0x100000, 0xF0000, 0xFFF0
-_MARKS = re.compile(f"[{chr(_HIGH)}-{chr(_HIGH + _SPAN)}][{chr(_LOW)}-{chr(_LOW + _SPAN)}]")
-_MARK_CHARS = re.compile(f"[{chr(_LOW)}-{chr(_HIGH + _SPAN)}]")
-
-
-def _mark(i: int) -> str:
-    return chr(_HIGH + i // _SPAN) + chr(_LOW + i % _SPAN)
-
-
-def _unmark(mark: str) -> int:
-    return (ord(mark[0]) - _HIGH) * _SPAN + ord(mark[1]) - _LOW
+    """``text_lines(root)`` as BodyLines: each with the slots it was read from."""
+    return [BodyLine(text, slots, row="\t" in text) for text, slots in sourced_lines(root)]
 
 
 def read_body(body_el) -> tuple[list[BodyLine], dict[str, list[str]], object]:

@@ -51,20 +51,59 @@ def _tag(node) -> str:
     return node.tag.rsplit(":", 1)[-1].lower() if _is_element(node) else ""
 
 
+# Where a piece of a line's text stands in the tree: (element, "text" | "tail").
+Slot = tuple[object, str]
+
+
 def text_lines(root) -> list[str]:
     """Text of ``root`` split into lines at block elements and <br>.
 
     Table rows become one line with the non-empty cells joined by a tab, because a row
     is one statement ("张亮 / 项目 / 一等奖") and splitting it would lose that.
     """
+    return _lines(root, None)
+
+
+def sourced_lines(root) -> list[tuple[str, list[Slot]]]:
+    """``text_lines(root)``, each line with the slots it was read from: what cuts a line
+    out of the text (a credit, a byline) can cut it out of the tree too."""
+    slots: list[list[Slot]] = []
+    return list(zip(_lines(root, slots), slots))
+
+
+def _lines(root, slots: list[list[Slot]] | None) -> list[str]:
+    """The one walk behind text_lines and sourced_lines; ``slots`` (when given) gets each
+    line's slots. Tracking is skipped when not asked for: this runs on every block of every page."""
     lines: list[str] = []
     buf: list[str] = []
+    src: list[Slot] | None = [] if slots is not None else None
 
     def flush():
         line = normalise_line("".join(buf))
         buf.clear()
         if line:
             lines.append(line)
+            if src is not None:
+                slots.append(src[:])
+        if src is not None:
+            src.clear()
+
+    def row(node):
+        cells, row_slots = [], []
+        for cell in node:
+            if _tag(cell) not in ("td", "th"):
+                continue
+            if src is None:
+                cells.append(" ".join(text_lines(cell)))
+            else:
+                read = sourced_lines(cell)
+                cells.append(" ".join(text for text, _ in read))
+                row_slots.extend(slot for _, cell_slots in read for slot in cell_slots)
+        line = "\t".join(c for c in cells if c)
+        if line:
+            lines.append(line)
+            if src is not None:
+                slots.append(row_slots)
 
     def walk(node):
         tag = _tag(node)
@@ -75,20 +114,21 @@ def text_lines(root) -> list[str]:
             return
         if tag == "tr":
             flush()
-            cells = [" ".join(text_lines(cell)) for cell in node if _tag(cell) in ("td", "th")]
-            row = "\t".join(c for c in cells if c)
-            if row:
-                lines.append(row)
+            row(node)
             return
         block = tag in BLOCK_TAGS
         if block:
             flush()
         if node.text:
             buf.append(node.text)
+            if src is not None:
+                src.append((node, "text"))
         for child in node:
             walk(child)
             if child.tail:
                 buf.append(child.tail)
+                if src is not None:
+                    src.append((child, "tail"))
         if block:
             flush()
 
