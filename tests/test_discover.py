@@ -23,7 +23,7 @@ from tests.conftest import ROOT, open_db
 from tests.hostile_portal import recording
 
 BUNDLED = {"vsb": (Site, XjtuSpider.portal), "webplus": (WebPlusSite, WebplusDemoSpider.portal)}
-QUICK = ("-s", "DOWNLOAD_DELAY=0")
+QUICK = ("-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_BACKOFF_BASE=0")
 
 
 def watched(site_class):
@@ -320,7 +320,7 @@ def test_names_no_python_can_hold_still_make_a_profile_that_loads(tmp_path):
 
 
 @pytest.mark.parametrize("setting, site, message", [
-    ("DOWNLOAD_TIMEOUT=1", Site(articles=5, faults=Faults(hang_paths={"/": 1}, hang_seconds=3)), "timed out"),
+    ("DOWNLOAD_TIMEOUT=1", Site(articles=5, faults=Faults(hang_paths={"/": 9}, hang_seconds=3)), "timed out"),  # every retry too
     ("DOWNLOAD_MAXSIZE=2000", Site(articles=5), "is larger than DOWNLOAD_MAXSIZE (2000 bytes)"),
 ], ids=["hangs", "too_large"])
 def test_a_home_page_that_hangs_or_is_too_large_is_one_line(setting, site, message):
