@@ -30,7 +30,7 @@ FORMATS = ("jsonl", "csv", "warc", "wacz")
 INSTALL_WACZ = "pip install 'newscrawl[wacz]'"
 
 CSV_COLUMNS = (
-    "id", "title", "portal", "column", "columns", "published_at", "source", "credits", "body_text",
+    "id", "title", "portal", "column", "columns", "published_at", "published_precision", "source", "credits", "body_text",
     "images", "image_captions", "attachments", "view_count", "canonical_url", "urls", "first_seen_at", "last_seen_at",
 )
 # The stored page is the decoded body: headers that described the bytes on the wire would

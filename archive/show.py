@@ -45,7 +45,20 @@ def load_article(db: Database, article_id: int) -> dict:
     for key, sql in PARTS.items():
         record[key] = _rows(db, sql, [article_id])
     record["assets"] = article_assets(db, article_id)  # the images and attachments kept (crawl --assets)
+    record["related_articles"] = related_articles(db, record["related"])
     return record
+
+
+def related_articles(db: Database, urls: list[str]) -> list[dict]:
+    """The related links the page showed, each with the archived article it names (id and
+    title; None when the archive does not hold it), so a reader can follow them offline."""
+    out = []
+    for url in urls:
+        row = db.execute(
+            "select a.id, a.title from article_urls u join articles a on a.id = u.article_id where u.url = ?", [url]
+        ).fetchone()
+        out.append({"url": url, "id": row[0] if row else None, "title": row[1] if row else None})
+    return out
 
 
 def pad(text: str, width: int) -> str:
@@ -84,6 +97,10 @@ def render_article(record: dict, width: int = 80) -> str:
         out.append("Attachments" + _kept_count(record["attachments"], kept))
         out += [f"  {i}. {at['name'] or '(no name)'}  {at['url']}{_kept(at['url'], kept)}"
                 for i, at in enumerate(record["attachments"], 1)]
+    if record.get("related_articles"):
+        out.append(f"Related articles ({len(record['related_articles'])})")
+        out += [f"  #{r['id']}  {r['title']}" if r["id"] is not None else f"  (not in the archive)  {r['url']}"
+                for r in record["related_articles"]]
     if record["view_counts"]:
         out.append("Views")
         out += [f"  {v['observed_at']}  {v['count']:>8}  ({v['method'] or 'unknown'})" for v in record["view_counts"]]
@@ -127,9 +144,13 @@ def _changed_lines(old: str, new: str) -> list[str]:
 
 
 def published(record: dict) -> str | None:
-    """``published_at`` as precise as the page printed it: ``2025-04-17`` for a date without a
-    time, not a midnight the page never said."""
+    """``published_at`` as precise as the page printed it, with its zone: ``2025-04-17`` for a
+    date without a time (not a midnight the page never said), ``2024-12-20T17:19+08:00`` for
+    one to the minute (not seconds it never said)."""
     stamp = record.get("published_at")
-    if stamp and record.get("published_precision") == "day":
+    precision = record.get("published_precision")
+    if stamp and precision == "day":
         return stamp[:10]
+    if stamp and precision == "minute" and len(stamp) >= 19 and stamp[16:19] == ":00":
+        return stamp[:16] + stamp[19:]
     return stamp

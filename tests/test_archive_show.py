@@ -57,5 +57,6 @@ def test_a_date_printed_without_a_time_is_shown_without_one():
     from archive.show import published
 
     assert published({"published_at": "2025-04-17T00:00:00+08:00", "published_precision": "day"}) == "2025-04-17"
-    assert published({"published_at": "2025-04-17T00:00:00+08:00", "published_precision": "minute"}) == "2025-04-17T00:00:00+08:00"
+    assert published({"published_at": "2025-04-17T00:00:00+08:00", "published_precision": "minute"}) == "2025-04-17T00:00+08:00"
+    assert published({"published_at": "2025-04-17T08:30:15+08:00", "published_precision": "second"}) == "2025-04-17T08:30:15+08:00"
     assert published({"published_at": None, "published_precision": None}) is None

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from archive.query import QueryError
 from archive.search import select
-from archive.show import load_article
+from archive.show import load_article, published
 from newscrawl.extract.text import sanitise
 
 
@@ -27,6 +27,9 @@ COMPACT = ("published_at", "portal", "column", "title", "source", "view_count", 
 ALL_COLUMNS = "_columns"
 SEARCH = "_q"  # the CLI's search, as `_search` is answered for the articles table
 CREDIT = "_credit"
+# Every column an article appeared under (article_columns), as `newscrawl search --column`
+# counts them: Datasette's own ``column=`` matches only the column it was first seen under.
+COLUMN = "_column"
 
 
 def _articles_path(datasette, path: str) -> tuple[str, str] | None:
@@ -87,8 +90,9 @@ def _named(sql: str, params: list, prefix: str) -> tuple[str, dict]:
 
 @hookimpl
 def filters_from_request(request, database, table, datasette):
-    """``_q`` (the search box) and ``_credit`` (a credited name) narrow the articles."""
-    if table != "articles" or not ({SEARCH, CREDIT} & set(request.args.keys())):
+    """``_q`` (the search box), ``_credit`` (a credited name) and ``_column`` (a column it
+    appeared under) narrow the articles."""
+    if table != "articles" or not ({SEARCH, CREDIT, COLUMN} & set(request.args.keys())):
         return None
 
     async def inner():
@@ -110,6 +114,10 @@ def filters_from_request(request, database, table, datasette):
             where.append(f"id in (select article_id from credits where name = :nc_credit_{i})")
             params[f"nc_credit_{i}"] = name
             human.append(f'credited to "{name}"')
+        for i, name in enumerate(request.args.getlist(COLUMN)):
+            where.append(f"id in (select article_id from article_columns where column = :nc_column_{i})")
+            params[f"nc_column_{i}"] = name
+            human.append(f'seen under column "{name}"')
         return FilterArguments(where, params, human, {"search": query, "supports_search": True})
 
     return inner
@@ -169,38 +177,56 @@ class MonthFacet(Facet):
         return results, timed_out
 
 
-class CreditFacet(Facet):
-    """Articles by the names in their credits (``{"credit": "credits"}``), from the credits table."""
+class PartFacet(Facet):
+    """Articles by a value of the table that holds one row per article and value (``part``:
+    table, value column, the request argument that filters by it)."""
 
-    type = "credit"
+    part: tuple[str, str, str]
 
     async def facet_results(self):
         results = []
-        chosen = set(self.request.args.getlist(CREDIT))
+        table, column, argument = self.part
+        chosen = set(self.request.args.getlist(argument))
         size = self.get_facet_size()
         for source_and_config in self.get_configs():
-            sql = (f"select name as value, count(distinct article_id) as count from credits "
+            sql = (f"select [{column}] as value, count(distinct article_id) as count from [{table}] "
                    f"where article_id in (select id from ({self.sql})) "
-                   f"group by name order by count desc, name limit {size + 1}")
+                   f"group by value order by count desc, value limit {size + 1}")
             rows = (await self.ds.execute(self.database, sql, self.params, truncate=False,
                                           custom_time_limit=self.ds.setting("facet_time_limit_ms"))).rows
             values = []
             for row in rows[:size]:
                 selected = row["value"] in chosen
-                path = (path_with_removed_args(self.request, {CREDIT: row["value"]}) if selected
-                        else path_with_added_args(self.request, {CREDIT: row["value"]}))
+                path = (path_with_removed_args(self.request, {argument: row["value"]}) if selected
+                        else path_with_added_args(self.request, {argument: row["value"]}))
                 values.append({"value": row["value"], "label": row["value"], "count": row["count"],
                                "toggle_url": self.ds.absolute_url(self.request, path), "selected": selected})
-            results.append({"name": source_and_config["config"]["simple"], "type": self.type, "results": values,
+            name = source_and_config["config"]["simple"]
+            results.append({"name": name, "type": self.type, "results": values,
                             "hideable": source_and_config["source"] != "metadata",
-                            "toggle_url": path_with_removed_args(self.request, {"_facet_credit": "credits"}),
+                            "toggle_url": path_with_removed_args(self.request, {f"_facet_{self.type}": name}),
                             "truncated": len(rows) > size})
         return results, []
 
 
+class CreditFacet(PartFacet):
+    """Articles by the names in their credits (``{"credit": "credits"}``), from the credits table."""
+
+    type = "credit"
+    part = ("credits", "name", CREDIT)
+
+
+class ColumnFacet(PartFacet):
+    """Articles by every column they appeared under (``{"seen_under": "column"}``), from
+    article_columns: a cross-posted article counts under both, as `newscrawl search --column` finds it."""
+
+    type = "seen_under"
+    part = ("article_columns", "column", COLUMN)
+
+
 @hookimpl
 def register_facet_classes():
-    return [MonthFacet, CreditFacet]
+    return [MonthFacet, CreditFacet, ColumnFacet]
 
 
 @hookimpl
@@ -233,6 +259,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         stored = {a["url"]: datasette.urls.path(asset_path(a["sha256"])) for a in record["assets"]}
         record["body"] = Markup(served_from_archive(sanitise(record.pop("body_html") or ""), stored))
         record["stored"] = stored
+        record["published_shown"] = (published(record) or "").replace("T", " ")
         max_views = max((v["count"] or 0 for v in record["view_counts"]), default=0)
         return {"article": record, "max_views": max_views}
 
