@@ -164,6 +164,15 @@ def test_view_counts_over_time_are_each_reading(crawled):
         assert counts == [art.base_views, art.base_views + 2 * step, art.base_views + 3 * step]
 
 
+def test_a_cross_posted_articles_counter_is_one_reading_a_moment(crawled):
+    db, portals = crawled
+    vsb = portals["xjtu"]
+    for art in [a for a in vsb.site.articles if a.alias_id is not None]:
+        readings = [(v["observed_at"], v["count"]) for v in show_json(db, vsb.urls(art)[0])["view_counts"]]
+        assert len(readings) == len(set(readings)), readings
+        assert [count for _, count in readings][-1] == vsb.site.view_count(art)
+
+
 def test_search_finds_exactly_the_articles_that_hold_every_term(crawled):
     db, portals = crawled
 
