@@ -9,9 +9,11 @@ receive nothing. Whatever the portal does, discover finds its columns or says in
 from __future__ import annotations
 
 import gzip
+import re
 import resource
 import threading
 import time
+import urllib.request
 from typing import Callable
 
 import pytest
@@ -20,7 +22,8 @@ from hypothesis import strategies as st
 from scrapy.settings import Settings
 
 from newscrawl.discover import DiscoveryError, discover
-from newscrawl.replica import Site, serve
+from newscrawl.extract import extract_listing
+from newscrawl.replica import Site, WebPlusSite, serve
 from tests.hostile_portal import gzip_bomb, recording
 
 QUICK = {"DOWNLOAD_DELAY": 0, "RETRY_BACKOFF_BASE": 0}
@@ -229,3 +232,37 @@ def test_any_home_page_is_columns_or_one_line_and_nothing_leaves_the_portal(href
         assert elsewhere.received == []
     error = outcome.get("error")
     assert error is None or (isinstance(error, DiscoveryError) and "\n" not in str(error)), repr(error)
+
+
+# -- what discover keeps, the crawl can read ---------------------------------------------------
+class HalfAndHalf(Site):
+    """A VSB portal some of whose columns moved to WebPlus (served on the same host): its
+    navigation names both kinds of list page."""
+
+    def __init__(self):
+        super().__init__(articles=20, seed=5)
+        self.webplus = WebPlusSite(articles=20, seed=8)
+
+    def _route(self, path, query):
+        if re.fullmatch(r"/\d+/list\d*\.htm", path) or path.endswith("/page.htm") or path.startswith("/_"):
+            return self.webplus._route(path, query)
+        return super()._route(path, query)
+
+    def _home(self):
+        moved = '<li><a href="/1002/list.htm">新版今日</a></li><li><a href="/1003/list.htm">新版综合</a></li>'
+        return super()._home().replace("</ul>", moved + "</ul>", 1)
+
+
+def test_every_column_discover_keeps_is_one_the_crawl_reads_with_the_profile_it_makes():
+    """Discovery judged a list page by whichever family its markers named, the crawl reads it
+    by the portal's family: WebPlus columns of a VSB portal were kept, and every run failed on them."""
+    site = HalfAndHalf()
+    with serve(site) as base_url:
+        found = discover(base_url + "/", crawl_settings())
+        portal = found.portal("half")
+        for column in found.columns:
+            body = urllib.request.urlopen(column.list_url).read()
+            assert extract_listing(body, column.list_url, portal).articles, f"the crawl reads no article on {column.name}"
+    assert found.cms == "vsb" and [c.name for c in found.columns] == ["今日交大", "综合新闻", "学术动态", "媒体交大"]
+    reasons = {s.name: s.reason for s in found.skipped}
+    assert set(reasons) == {"新版今日", "新版综合"} and all("webplus" in r for r in reasons.values()), reasons

@@ -219,6 +219,10 @@ def _check_columns(fetcher: Fetcher, candidates: list[tuple[str, str]], cms: str
         except FetchError as exc:
             skipped.append(Skipped(url, name, str(exc).removeprefix(f"{url}: ")))
             continue
+        other = _other_family(page, cms)
+        if other:
+            skipped.append(Skipped(url, name, other))
+            continue
         listing = extract_listing(page.body, page.url, rules)
         listed = [a for a in listing.articles if in_scope(a.url, fetcher.base_url)]
         if not listed:
@@ -242,6 +246,16 @@ def _check_columns(fetcher: Fetcher, candidates: list[tuple[str, str]], cms: str
     return columns, skipped
 
 
+def _other_family(page: Page, cms: str) -> str:
+    """Why ``page`` is no page of a ``cms`` portal's crawl, if its markers name the other family
+    (a VSB portal whose newer columns run on WebPlus): the crawl reads every page of a portal
+    by its family's rules, so what the other family's rules alone can read would fail each run."""
+    family = detect_cms(page.text)
+    if family in FAMILIES and family != cms:
+        return f"a {family} page on a {cms} portal: a crawl reads a portal by one family's rules, and would fail on it every run"
+    return ""
+
+
 def _has_list_rows(page: Page, rules: Portal) -> bool:
     """Does the page hold the family's list rows (VSB's li#line_u…, WebPlus's wp_news_w…),
     not only article links somewhere (the catch-all a[href] every family ends with)?"""
@@ -253,6 +267,9 @@ def _read_sample(fetcher: Fetcher, column: FoundColumn, rules: Portal) -> None:
     """Fetch and extract the column's first listed article: its title, or why it failed."""
     try:
         page = _html_page(fetcher, column.sample_url, "the article")
+        other = _other_family(page, rules.cms)
+        if other:
+            raise ExtractionError(other)
         article = extract(page.body, page.url, rules, column=column.name)
     except (FetchError, ExtractionError) as exc:
         column.sample_error = str(exc).removeprefix(f"{column.sample_url}: ")
