@@ -119,5 +119,9 @@ def _holder(raw: bytes) -> dict | None:
     return holder if isinstance(holder, dict) else None
 
 
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+def _iso(seconds: float) -> str | None:
+    """The moment as ISO 8601; None past what a date can say (a deadline of 1e300 s is none)."""
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -192,7 +192,12 @@ class ArchiveSession:
     def _open(self) -> None:
         # Closing after the deadline takes a while (in-flight pages, the run record): grace.
         deadline = self.config.deadline + 600 if self.config.deadline else 0
-        if not self.lock.acquire(wait=self.config.lock_wait, deadline=deadline):
+        try:
+            acquired = self.lock.acquire(wait=self.config.lock_wait, deadline=deadline)
+        except OSError as exc:  # no lock file can be made there (a read-only or missing directory)
+            self.refused = ("failed", f"cannot open the archive {self.config.path}: {exc}")
+            return
+        if not acquired:
             stuck = self.lock.overdue_holder()
             self.refused = ("archive_stuck", stuck) if stuck else ("archive_locked", "another crawl holds the archive")
             return

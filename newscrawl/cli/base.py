@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import sqlite3
 import sys
 from urllib.parse import urlsplit
@@ -116,6 +117,25 @@ def whole_number(minimum: int, maximum: int | None = None) -> click.IntRange:
     kind = click.IntRange(minimum, maximum)
     kind.name = "whole number"  # click says "integer range", as if a range were wanted
     return kind
+
+
+class Seconds(click.ParamType):
+    """A number of seconds to wait: finite and not negative (``nan`` compared false to every
+    limit and waited for ever)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0):
+            self.fail(f"{value!r} is not a number of seconds (0 or more)", param, ctx)
+        return number
+
+
+seconds = Seconds()
 
 
 class File(click.Path):

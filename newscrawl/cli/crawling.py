@@ -3,21 +3,32 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import click
 
-from newscrawl.cli.base import DEFAULT_DB, cli, echo, http_url, whole_number
+from newscrawl.cli.base import DEFAULT_DB, File, cli, echo, http_url, seconds, whole_number
 
 
 def _run_settings(db_path: str, wait: float, verbose: bool, overrides: tuple[str, ...]) -> dict[str, object]:
     """The Scrapy settings of a run the command line asked for (``-s NAME=VALUE`` last)."""
-    settings = {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR"}
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise click.UsageError(f"-s needs NAME=VALUE, got {item!r}")
-        settings[name] = value
-    return settings
+    from newscrawl.cli import overrides as given
+
+    return {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR",
+            **given.parse(overrides)}
+
+
+# Days back a refresh may reach: far past any portal's first article, and short of the
+# earliest date Python can count back to (a larger --refresh-days was a traceback mid-run).
+MAX_DAYS = 36_500
+
+
+def _some_columns(ctx, param, value: str | None) -> str | None:
+    """--columns given names at least one column (an empty $COLUMNS in a crontab crawled them all)."""
+    if value is not None and not any(name.strip() for name in value.split(",")):
+        raise click.BadParameter(f"{value!r} names no column: give slugs or names, or leave --columns out for all",
+                                 ctx=ctx, param=param)
+    return value
 
 
 def _run(how, portal: str, arguments: dict, settings: dict, verbose: bool):
@@ -56,8 +67,6 @@ def _crawled_portals(names: tuple[str, ...], every: bool, homes: dict[str, str])
         raise click.UsageError(f"--url {homes[taken[0]]}: the portal {taken[0]} has a profile; crawl it by name")
     if every:
         return sorted(scheduled()) + list(homes)
-    if every:
-        return sorted(scheduled())
     unknown = [name for name in names if name not in portals()]
     if unknown:
         raise click.UsageError(f"unknown portal(s) {', '.join(unknown)}; known: {', '.join(sorted(portals()))}")
@@ -98,19 +107,19 @@ def _base_urls(given: tuple[str, ...], portals: list[str]) -> dict[str, str]:
 @click.option("--url", "home_urls", multiple=True, callback=lambda ctx, param, values: [http_url(ctx, param, v) for v in values],
               metavar="URL", help="Also crawl the portal whose home page this is, with no profile: `newscrawl discover` "
                                   "finds its columns first (repeatable; for cron, `discover --write` once is cheaper).")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=File(), help="Archive file.")
 @click.option("--since", metavar="DATE", help="Backfill: articles published on or after YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--until", metavar="DATE", help="Backfill: articles published on or before YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--columns", help="Comma-separated columns, by slug (jdyw) or name (今日交大); default: all.")
+@click.option("--columns", callback=_some_columns, help="Comma-separated columns, by slug (jdyw) or name (今日交大); default: all.")
 @click.option("--related", type=click.Choice(["all", "same-column", "0"]),
               help="Related-article links to follow (default: all, or 0 when the crawl is limited).")
-@click.option("--max-pages", type=int, help="Walk at most this many list pages per column.")
+@click.option("--max-pages", type=whole_number(1), help="Walk at most this many list pages per column.")
 @click.option("--full", is_flag=True, help="Walk every list page, not only up to the first page with nothing new.")
-@click.option("--refresh-days", type=int, help="Also re-visit archived articles of the last N days.")
+@click.option("--refresh-days", type=whole_number(1, MAX_DAYS), help="Also re-visit archived articles of the last N days.")
 @click.option("--base-url", "base_urls", multiple=True, metavar="[PORTAL=]URL",
               help="Crawl a mirror or the bundled portal instead of the real site; "
                    "with several portals, PORTAL=URL for each (repeatable).")
-@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
+@click.option("--wait", type=seconds, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
 @click.option("--assets", is_flag=True, help="Also download the articles' images and attachments into the archive.")
 @click.option("--redis", "redis_url", envvar="REDIS_URL", metavar="URL",
               help="Work as one of a cluster's workers: share the frontier in Redis (redis://host:port/db); "
@@ -137,7 +146,7 @@ def crawl(portal_names, every, home_urls, db_path, since, until, columns, relate
     names = _crawled_portals(portal_names, every, homes)
     urls = _base_urls(base_urls, [name for name in names if name not in homes])
     arguments = {k: str(v) for k, v in dict(since=since, until=until, columns=columns, related=related,
-                                            max_pages=max_pages, refresh_days=refresh_days).items() if v}
+                                            max_pages=max_pages, refresh_days=refresh_days).items() if v is not None}
     if full:
         arguments["full"] = "1"
     runs = {name: arguments | ({"base_url": urls[name]} if name in urls else {}) for name in names}
@@ -151,10 +160,10 @@ def crawl(portal_names, every, home_urls, db_path, since, until, columns, relate
 
 @cli.command()
 @click.argument("portal")
-@click.option("--days", type=whole_number(1), help="Only articles published in the last N days (default: all).")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--days", type=whole_number(1, MAX_DAYS), help="Only articles published in the last N days (default: all).")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=File(), help="Archive file.")
 @click.option("--base-url", help="Read the counters of a mirror or the bundled portal instead of the real site.")
-@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
+@click.option("--wait", type=seconds, default=0, show_default=True, help="Seconds to wait for a running crawl to finish.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress (default: quiet unless something is wrong).")
 def counts(portal, days, db_path, base_url, wait, overrides, verbose):
@@ -167,6 +176,8 @@ def counts(portal, days, db_path, base_url, wait, overrides, verbose):
 
     if portal not in portals():
         raise click.UsageError(f"unknown portal {portal!r}; known: {', '.join(sorted(portals()))}")
-    arguments = {k: str(v) for k, v in dict(days=days, base_url=base_url).items() if v}
     settings = _run_settings(db_path, wait, verbose, overrides)
+    if not Path(db_path).exists():  # a typo in cron's --db would count nothing, quietly, for ever
+        raise click.ClickException(f"no archive at {db_path}: `newscrawl crawl {portal} --db {db_path}` makes one")
+    arguments = {k: str(v) for k, v in dict(days=days, base_url=base_url).items() if v}
     _run(run.counts, portal, arguments, settings, verbose)
