@@ -9,8 +9,8 @@ from archive.query import MAX_INTEGER
 from archive.show import pad
 
 
-def _one(db: Database, sql: str):
-    return db.execute(sql).fetchone()[0]
+def _one(db: Database, sql: str, params: list = ()):
+    return db.execute(sql, params).fetchone()[0]
 
 
 def _pairs(db: Database, sql: str) -> list[list]:
@@ -26,7 +26,7 @@ def stats(db: Database, runs: int = 10, *, crawling: bool = True, left: dict | N
     reason = ", reason" if "reason" in db["crawl_runs"].columns_dict else ", null as reason"
     recent = db.execute(
         f"""select id, portal, started_at, finished_at, status, requests, new_articles, updated_articles,
-                  duplicate_articles, failures, failures_by_kind{reason}
+                  duplicate_articles, failures, failures_by_kind, arguments{reason}
            from crawl_runs order by started_at desc, id desc limit ?""",
         [min(runs, MAX_INTEGER)],
     )
@@ -35,6 +35,14 @@ def stats(db: Database, runs: int = 10, *, crawling: bool = True, left: dict | N
     for row in recent.fetchall():
         run = dict(zip(names, row))
         run["failures_by_kind"] = json.loads(run["failures_by_kind"] or "{}")
+        run["kind"] = run_kind(json.loads(run.pop("arguments") or "{}"))
+        # What a run did to the view counts: its portal's articles whose counter it read.
+        run["view_counts_read"] = _one(
+            db,
+            """select count(distinct v.article_id) from view_counts v join articles a on a.id = v.article_id
+               where a.portal = ? and v.observed_at >= ? and v.observed_at <= coalesce(?, '9999')""",
+            [run["portal"], run["started_at"], run["finished_at"]],
+        )
         if run["status"] == "running" and not crawling:
             if left and left.get("run_id") == run["id"]:
                 run["status"], run["reason"] = left.get("status"), left.get("reason")
@@ -65,6 +73,18 @@ def stats(db: Database, runs: int = 10, *, crawling: bool = True, left: dict | N
     }
 
 
+def run_kind(arguments: dict) -> str:
+    """What a run was, from the arguments it was started with: a crawl (cron), a backfill, a
+    refresh of recent articles, or `newscrawl counts` (view counts only)."""
+    if arguments.get("counts"):
+        return "counts"
+    if arguments.get("since") or arguments.get("until") or arguments.get("full"):
+        return "backfill"
+    if arguments.get("refresh_days"):
+        return f"refresh {arguments['refresh_days']} days"
+    return "crawl"
+
+
 def render_stats(data: dict) -> str:
     """The stats as a short report for the terminal."""
     out = [
@@ -85,9 +105,11 @@ def render_stats(data: dict) -> str:
         out.append("  (none recorded)")
     for run in data["crawl_runs"]:
         out.append(
-            f"  #{run['id']} {run['portal']} {run['started_at']} – {run['finished_at'] or '…'} {run['status']}: "
-            f"{run['requests'] or 0} requests, {run['new_articles'] or 0} new, {run['updated_articles'] or 0} updated, "
-            f"{run['duplicate_articles'] or 0} duplicate, {run['failures'] or 0} failures"
+            f"  #{run['id']} {run['portal']} {run['kind']} {run['started_at']} – {run['finished_at'] or '…'} "
+            f"{run['status']}: {run['requests'] or 0} requests, "
+            + ("" if run["kind"] == "counts" else f"{run['new_articles'] or 0} new, {run['updated_articles'] or 0} "
+               f"updated, {run['duplicate_articles'] or 0} duplicate, ")
+            + f"{run['view_counts_read']} view counts read, {run['failures'] or 0} failures"
             + (f"; {run['reason']}" if run.get("reason") else "")
         )
     return "\n".join(out) + "\n"

@@ -173,6 +173,20 @@ def test_a_cross_posted_articles_counter_is_one_reading_a_moment(crawled):
         assert [count for _, count in readings][-1] == vsb.site.view_count(art)
 
 
+def test_the_run_history_says_what_each_run_was_and_did(crawled):
+    db, portals = crawled
+    runs = sorted(json.loads(newscrawl(db, "stats", "--json"))["crawl_runs"], key=lambda r: r["id"])
+    assert [(r["portal"], r["kind"]) for r in runs] == [
+        ("xjtu", "crawl"), ("webplus_demo", "crawl"), ("xjtu", "refresh 1000 days"),
+        ("webplus_demo", "refresh 1000 days"), ("xjtu", "counts")]
+    vsb, wp = portals["xjtu"].site, portals["webplus_demo"].site
+    assert [r["new_articles"] for r in runs[:4]] == [len(vsb.articles) - 2, len(wp.articles) - 2, 2, 2]
+    assert [r["updated_articles"] for r in runs[:4]] == [0, 0, 1, 1]
+    assert runs[4]["view_counts_read"] == len(vsb.articles) and runs[4]["status"] == "ok"
+    text = newscrawl(db, "stats")
+    assert f"#{runs[4]['id']} xjtu counts " in text and f"{len(vsb.articles)} view counts read" in text
+
+
 def test_search_finds_exactly_the_articles_that_hold_every_term(crawled):
     db, portals = crawled
 
