@@ -5,6 +5,8 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,37 +23,41 @@ class ArchiveLock:
     def __init__(self, archive_path: str | Path):
         self.path = Path(f"{archive_path}.lock")
         self._fd: int | None = None
+        self.interrupted = False  # a signal (SIGTERM, Ctrl-C) ended the wait for the lock
         self.taken_over: str | None = None  # what the dead holder left, once acquired
         # How the last process's runs ended, when its archive could not say (a full disk).
         self.left_outcomes: list[dict] = []
 
     def acquire(self, wait: float = 0.0, poll: float = 0.2, deadline: float = 0.0) -> bool:
-        """Take the lock, waiting up to ``wait`` seconds; False if another run holds it.
-        ``deadline``: seconds this run means to hold it at most (0: no deadline)."""
+        """Take the lock, waiting up to ``wait`` seconds; False if another run holds it, or if
+        SIGTERM or SIGINT came while waiting (``interrupted``; the signal's own handler runs
+        too). ``deadline``: seconds this run means to hold it at most (0: no deadline)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         give_up = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= give_up:
-                    os.close(fd)
-                    return False
-                time.sleep(poll)
-                continue
-            left = _holder(os.pread(fd, 4096, 0))
-            if left and "outcome" in left:
-                self.left_outcomes = left.get("outcomes") or [left["outcome"]]
-            elif left:
-                self.taken_over = (f"taking over from process {left.get('pid')} (started {left.get('started')}), "
-                                   "which ended without releasing it")
-            now = time.time()
-            holder = {"pid": os.getpid(), "started": _iso(now), "deadline": _iso(now + deadline) if deadline else None}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
-            self._fd = fd
-            return True
+        with _signals_noted(wait) as signalled:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if signalled or time.monotonic() >= give_up:
+                        self.interrupted = bool(signalled)
+                        os.close(fd)
+                        return False
+                    time.sleep(poll)
+        left = _holder(os.pread(fd, 4096, 0))
+        if left and "outcome" in left:
+            self.left_outcomes = left.get("outcomes") or [left["outcome"]]
+        elif left:
+            self.taken_over = (f"taking over from process {left.get('pid')} (started {left.get('started')}), "
+                               "which ended without releasing it")
+        now = time.time()
+        holder = {"pid": os.getpid(), "started": _iso(now), "deadline": _iso(now + deadline) if deadline else None}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
+        self._fd = fd
+        return True
 
     @property
     def left_outcome(self) -> dict | None:
@@ -106,6 +112,34 @@ class ArchiveLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+@contextlib.contextmanager
+def _signals_noted(wait: float):
+    """Note SIGTERM and SIGINT while waiting: the wait sleeps in the thread that would handle
+    them (a crawl's reactor), so ``--wait 600`` under systemd's stop would otherwise hold on
+    for up to ten minutes. The handler that was there still runs (Scrapy's begins its
+    shutdown), except Python's own for Ctrl-C, whose KeyboardInterrupt would cut the wait short
+    anywhere."""
+    noted: list[int] = []
+    if wait <= 0 or threading.current_thread() is not threading.main_thread():
+        yield noted  # no wait to cut short, or signals cannot be handled here
+        return
+    before = {}
+
+    def note(signum, frame):
+        noted.append(signum)
+        handler = before[signum]
+        if callable(handler) and handler is not signal.default_int_handler:
+            handler(signum, frame)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        before[signum] = signal.signal(signum, note)
+    try:
+        yield noted
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def _holder(raw: bytes) -> dict | None:

@@ -197,6 +197,10 @@ class ArchiveSession:
         except OSError as exc:  # no lock file can be made there (a read-only or missing directory)
             self.refused = ("failed", f"cannot open the archive {self.config.path}: {exc}")
             return
+        if not acquired and self.lock.interrupted:
+            self.refused = ("interrupted", "stopped by a signal (SIGTERM or Ctrl-C) while waiting for the archive; "
+                                           "nothing done")
+            return
         if not acquired:
             stuck = self.lock.overdue_holder()
             self.refused = ("archive_stuck", stuck) if stuck else ("archive_locked", "another crawl holds the archive")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,39 @@ def test_a_deadline_no_date_can_hold_is_no_deadline(tmp_path):
     assert lock.acquire(deadline=1e300)  # was an OverflowError, a traceback at the start of every run
     assert lock.overdue_holder() is None
     lock.release()
+
+
+def open_files(pid: int) -> set[str]:
+    files = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            files.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            pass  # closed since it was listed
+    return files
+
+
+def test_sigterm_while_waiting_for_the_archive_ends_the_wait_at_once(portal, tmp_path):
+    """systemd's stop (SIGTERM) of a crawl started with --wait 600 waited out the other crawl
+    (up to ten minutes, past systemd's 90 s, then SIGKILL), then began a run of its own."""
+    from archive.lock import ArchiveLock
+
+    site, base_url = portal
+    db = tmp_path / "news.db"
+    holder = ArchiveLock(db)
+    assert holder.acquire()
+    waiting = subprocess.Popen(newscrawl_crawl_command(base_url, db, "--wait", "600"), cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while f"{db}.lock" not in open_files(waiting.pid):  # it is waiting at the lock
+            assert waiting.poll() is None and time.monotonic() < deadline, waiting.communicate()
+        waiting.send_signal(signal.SIGTERM)
+        out, err = waiting.communicate(timeout=20)
+    finally:
+        waiting.kill()
+        holder.release()
+    assert waiting.returncode == 1
+    done = subprocess.CompletedProcess(waiting.args, waiting.returncode, out, err)
+    assert "interrupted: stopped by a signal (SIGTERM or Ctrl-C) while waiting for the archive" in one_line(done)
+    assert not site.requests and not db.exists()  # no run began: nothing fetched, no archive made
