@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from newscrawl.replica import Site, serve
+from newscrawl.replica.site import Faults
 from newscrawl.replica.webplus import WebPlusSite
 from tests.conftest import ROOT, open_db
 
@@ -46,6 +47,34 @@ def test_url_and_a_declared_portal_crawl_together(tmp_path):
     assert {row["cms"] for row in db.query("select cms from articles where portal != 'xjtu'")} == {"webplus"}
 
 
+# A column's list page that does not answer (hangs past DOWNLOAD_TIMEOUT), retried at once.
+DOWN = (*QUICK, "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=1", "-s", "RETRY_BACKOFF_BASE=0")
+
+
+def test_a_column_down_while_discover_looked_is_still_crawled(tmp_path):
+    """Discovery could not check 综合新闻 (its list page timed out twice): the crawl asks again."""
+    site = Site(articles=40, seed=6, faults=Faults(hang_paths={"/index/zhxw.htm": 2}, hang_seconds=2))
+    with serve(site) as base_url:
+        done = _crawl(tmp_path / "news.db", "--url", base_url + "/", *DOWN)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    archived = {row["url"] for row in open_db(tmp_path / "news.db").query("select url from article_urls")}
+    assert {base_url + art.path for art in site.articles} <= archived
+
+
+def test_a_column_that_stays_down_is_a_recorded_failure_not_a_column_left_out(tmp_path):
+    site = Site(articles=40, seed=6, faults=Faults(hang_paths={"/index/zhxw.htm": 99}, hang_seconds=2))
+    with serve(site) as base_url:
+        done = _crawl(tmp_path / "news.db", "--url", base_url + "/", *DOWN)
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1 and "failed" in done.stderr
+    db = open_db(tmp_path / "news.db")
+    failed = [row["url"] for row in db.query("select url from failures where resolved_at is null")]
+    assert base_url + "/index/zhxw.htm" in failed
+    archived = {row["url"] for row in db.query("select url from article_urls")}
+    listed_elsewhere = [a for a in site.articles if a.listed and 1003 not in a.columns]
+    assert listed_elsewhere and {base_url + a.path for a in listed_elsewhere} <= archived
+
+
 def test_a_home_page_that_is_no_portal_is_one_line_and_exit_1(tmp_path):
     with serve(Site(articles=5)) as base_url:
         done = _crawl(tmp_path / "news.db", "--url", base_url + "/no/such/page.htm", *QUICK)
@@ -59,3 +88,15 @@ def test_bad_urls_are_usage_errors(tmp_path):
         assert done.returncode == 2, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "news.db").exists()
+
+
+def test_columns_of_the_other_cms_family_are_said_to_be_left_out_on_every_run(tmp_path):
+    """A VSB portal whose newer columns run on WebPlus: the crawl reads it by VSB's rules, so
+    those columns are not crawled, and the run says so (cron mails it) rather than keep quiet."""
+    from tests.test_discover_hostile import HalfAndHalf
+
+    with serve(HalfAndHalf()) as base_url:
+        done = _crawl(tmp_path / "news.db", "--url", base_url + "/", *QUICK)
+    assert done.returncode == 0, done.stderr
+    warned = [line for line in done.stderr.splitlines() if "is not crawled" in line]
+    assert len(warned) == 2 and all("webplus" in line for line in warned), done.stderr

@@ -80,7 +80,8 @@ def discover(url, name, write, force, spiders_dir, max_columns, as_json, overrid
         sample = f"does not extract: {column.sample_error}" if column.sample_error else column.sample_title
         echo(f"  {'':<{width}}  sample: {column.sample_url}  {sample}")
     for skipped in found.skipped:
-        echo(f"skipped {skipped.name} ({skipped.url}): {skipped.reason}")
+        later = " (for now: `crawl --url` tries it again; a profile should list it)" if skipped.kind == "unreachable" else ""
+        echo(f"skipped {skipped.name} ({skipped.url}): {skipped.reason}{later}")
     if written:
         echo(f"wrote {written}: review it, then `newscrawl crawl {name}`")
     else:

@@ -64,6 +64,10 @@ class Skipped:
     url: str
     name: str
     reason: str
+    # "unreachable": its list page could not be had for now (network, 429/5xx after the
+    # retries): a crawl tries it, and records it as failed if it still cannot have it.
+    # "other_family": its pages are the other CMS family's. "": no news column.
+    kind: str = ""
 
 
 @dataclass
@@ -81,14 +85,20 @@ class Discovery:
     title_suffix: str = ""
     related_endpoint: str | None = None
 
-    def portal(self, name: str) -> Portal:
-        """The profile: the columns found, in navigation order, and the first one's sample article."""
+    def portal(self, name: str, *, unreachable: bool = False) -> Portal:
+        """The profile: the columns found, in navigation order, and the first one's sample
+        article; with ``unreachable``, also the columns whose list page could not be had for
+        now (a crawl asks for them again, and a column still down is a recorded failure
+        rather than a column left out without a word)."""
         sample = next((c for c in self.columns if not c.sample_error), self.columns[0])
+        columns = [Column(c.path, c.name) for c in self.columns]
+        if unreachable:
+            columns += [Column(urlsplit(s.url).path.lstrip("/"), s.name) for s in self.skipped if s.kind == "unreachable"]
         return Portal(
             name=name,
             title=self.title or urlsplit(self.base_url).netloc,
             base_url=self.base_url,
-            columns=tuple(Column(c.path, c.name) for c in self.columns),
+            columns=tuple(columns),
             cms=self.cms,
             sample_article=urlsplit(sample.sample_url).path.lstrip("/"),
             title_suffix=self.title_suffix,
@@ -137,7 +147,7 @@ def discover(url: str, settings=None, *, max_columns: int = MAX_COLUMNS) -> Disc
 def _html_page(fetcher: Fetcher, url: str, what: str) -> Page:
     page = fetcher.get(url)
     if page.status != 200:
-        raise FetchError(f"{url}: {what} answered HTTP {page.status}")
+        raise FetchError(f"{url}: {what} answered HTTP {page.status}", transient=page.status in fetcher.config.retry_codes)
     if not page.is_html:
         raise FetchError(f"{url}: {what} is not HTML ({page.content_type or 'no Content-Type'})")
     if not page.text.strip():
@@ -217,11 +227,11 @@ def _check_columns(fetcher: Fetcher, candidates: list[tuple[str, str]], cms: str
         try:
             page = _html_page(fetcher, url, "its list page")
         except FetchError as exc:
-            skipped.append(Skipped(url, name, str(exc).removeprefix(f"{url}: ")))
+            skipped.append(Skipped(url, name, str(exc).removeprefix(f"{url}: "), "unreachable" if exc.transient else ""))
             continue
         other = _other_family(page, cms)
         if other:
-            skipped.append(Skipped(url, name, other))
+            skipped.append(Skipped(url, name, other, "other_family"))
             continue
         listing = extract_listing(page.body, page.url, rules)
         listed = [a for a in listing.articles if in_scope(a.url, fetcher.base_url)]

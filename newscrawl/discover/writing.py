@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import logging
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,6 +11,8 @@ from urllib.parse import urlsplit
 from newscrawl.discover.survey import Discovery, discover
 from newscrawl.profile import Portal
 from spiders.base import PortalSpider
+
+logger = logging.getLogger(__name__)
 
 # Host labels that say nothing about the portal (news.xjtu.edu.cn is xjtu).
 _GENERIC_LABELS = {"www", "news", "edu", "cn", "com", "org", "net", "gov", "ac"}
@@ -96,6 +99,16 @@ def spider_class(url: str, settings=None, name: str | None = None, **options) ->
     the crawl ``settings``), for `newscrawl crawl --url`: ``CrawlerProcess.create_crawler``
     runs it like a declared portal. Raises DiscoveryError when there is nothing to crawl."""
     name = name or name_for(url)
-    portal = discover(url, settings, **options).portal(name)
+    found = discover(url, settings, **options)
+    portal = found.portal(name, unreachable=True)
+    for skipped in found.skipped:
+        if skipped.kind == "unreachable":
+            logger.info("%s: column %s (%s) could not be checked (%s): crawled all the same", name, skipped.name,
+                        skipped.url, skipped.reason)
+        elif skipped.kind == "other_family":
+            # Articles this crawl will not archive: said on every run (as an error, which is
+            # what cron mails), until a profile covers them.
+            logger.error("%s: column %s (%s) is not crawled: %s (a profile of its own can crawl it: "
+                         "newscrawl discover %s --write)", name, skipped.name, skipped.url, skipped.reason, skipped.url)
     return type(class_name(name), (PortalSpider,), {"name": name, "portal": portal, "__module__": __name__,
                                                     "__doc__": f"{portal.title}, discovered at {url}."})
