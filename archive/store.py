@@ -154,6 +154,7 @@ class Archive(Frontier, RunRecords, AssetStore):
             if row:
                 article_id = row[0]
                 self._seen_under(article_id, article, seen_at)
+                self._merge_related(article_id, article.related)
                 self._observe(article_id, article, seen_at)
                 return "duplicate"
             article_id = self._insert(article, digest, seen_at)
@@ -166,6 +167,17 @@ class Archive(Frontier, RunRecords, AssetStore):
             return "unchanged"
         self._revise(current, article, digest, seen_at)
         return "updated"
+
+    def _merge_related(self, article_id: int, related: list[str]) -> None:
+        """A copy of the article (another URL, another column) may carry the related links
+        the stored one lacks: the crawl reads one box per article, and the copy without it can
+        be stored first. The article keeps every link either copy listed, in order."""
+        if not related:
+            return
+        stored = json.loads(self.db.execute("select related from articles where id = ?", [article_id]).fetchone()[0] or "[]")
+        merged = stored + [url for url in related if url not in stored]
+        if merged != stored:
+            self.db.execute("update articles set related = ? where id = ?", [_json(merged), article_id])
 
     def stored_fields(self, article: Article) -> dict:
         """The ``articles`` columns ``article`` would be stored as, to compare with what is."""

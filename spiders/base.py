@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 
+from archive.store import content_hash
 from newscrawl.extract import ExtractionError, extract, extract_listing
 from newscrawl.extract.page import decode_html
 from newscrawl.extract.related import related_links
@@ -70,6 +71,7 @@ class PortalSpider(scrapy.Spider):
         self.requested: set[str] = set()  # canonical article URLs asked for in this run
         self.walked: set[str] = set()  # list pages asked for in this run: a 下页 cycle ends
         self.column_folders: set[str] = set()  # where the crawled columns' articles live (/info/1002/)
+        self.contents: set[str] = set()  # content hashes of the articles read in this run
         self.started_at = _now()
         self._warned: set[str] = set()
 
@@ -259,9 +261,13 @@ class PortalSpider(scrapy.Spider):
         article.http_status = response.status
         article.http_headers = {k.decode(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         article.requested_url = self._asked(response)
-        # A copy posted in a second column asks for its box too: skipping it let the copy
-        # reach the archive first, box-less, and the original's box was then dropped as a duplicate's.
-        related = self.related_request(response, article, text)
+        # A copy of an article this run already read (posted in a second column) is stored
+        # as another URL of it: asking for its box again costs a request. Whichever copy
+        # reaches the archive first, the stored article keeps the box's links (Archive.save
+        # merges a duplicate's related links).
+        digest = content_hash(article.title, article.body_text)
+        related = None if digest in self.contents else self.related_request(response, article, text)
+        self.contents.add(digest)
         if related is None:
             yield article
         else:
