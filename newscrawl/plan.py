@@ -45,7 +45,7 @@ class CrawlPlan:
             since=_date("since", since),
             until=_date("until", until, last=True),
             full=_flag("full", full),
-            refresh_days=_positive_int("refresh_days", refresh_days),
+            refresh_days=days_back("refresh_days", refresh_days),
         )
         limited = bool(plan.columns or plan.max_pages or plan.since or plan.until)
         chosen = str(related).strip().lower() if related not in (None, "") else ("0" if limited else "all")
@@ -79,7 +79,12 @@ class CrawlPlan:
         return (now - timedelta(days=self.refresh_days)).isoformat(timespec="seconds")
 
 
-def _positive_int(name: str, value) -> int | None:
+# Days back a refresh may reach: far past any portal's first article, and short of the
+# earliest date Python can count back to (a larger number was a traceback mid-run).
+MAX_DAYS = 36_500
+
+
+def _positive_int(name: str, value, most: int | None = None) -> int | None:
     if value in (None, ""):
         return None
     try:
@@ -88,7 +93,14 @@ def _positive_int(name: str, value) -> int | None:
         raise ValueError(f"{name} must be a whole number, got {value!r}") from None
     if number < 1:
         raise ValueError(f"{name} must be at least 1, got {number}")
+    if most is not None and number > most:
+        raise ValueError(f"{name} must be at most {most}, got {number}")
     return number
+
+
+def days_back(name: str, value) -> int | None:
+    """A number of days to look back (``refresh_days``, ``days``), 1 to MAX_DAYS."""
+    return _positive_int(name, value, MAX_DAYS)
 
 
 def _date(name: str, value, *, last: bool = False) -> date | None:

@@ -57,9 +57,18 @@ class PortalSpider(scrapy.Spider):
         slots[portal.host] = slots.get(portal.host, {}) | slot
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
+    # The spider arguments (-a) that say which pages a run visits (newscrawl.plan.CrawlPlan).
+    PLAN_ARGUMENTS = ("columns", "max_pages", "since", "until", "full", "refresh_days", "related")
+
+    @classmethod
+    def check_arguments(cls, base_url: str | None = None, **kwargs) -> None:
+        """Raise ValueError (one line) for arguments the spider would refuse: `scrapy crawl`
+        asks before the crawl starts, so a typo is a usage error, not a traceback mid-start."""
+        plan = CrawlPlan.from_arguments(**{k: kwargs[k] for k in cls.PLAN_ARGUMENTS if k in kwargs})
+        (cls.portal.with_base_url(base_url) if base_url else cls.portal).select_columns(plan.columns)
+
     def __init__(self, base_url: str | None = None, **kwargs):
-        plan_args = {k: kwargs.pop(k) for k in ("columns", "max_pages", "since", "until", "full", "refresh_days", "related")
-                     if k in kwargs}
+        plan_args = {k: kwargs.pop(k) for k in self.PLAN_ARGUMENTS if k in kwargs}
         super().__init__(**kwargs)
         self.arguments = {k: v for k, v in dict(base_url=base_url, **plan_args).items() if v}
         self.plan = CrawlPlan.from_arguments(**plan_args)

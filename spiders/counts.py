@@ -10,6 +10,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from newscrawl.extract.counter import page_counter
 from newscrawl.extract.page import decode_html
 from newscrawl.items import Article, PageFailure
+from newscrawl.plan import days_back
 from newscrawl.profile import Portal
 from newscrawl.signals import page_failed
 from newscrawl.storage import CrawlStorage
@@ -42,6 +43,12 @@ class CountsSpider(scrapy.Spider):
         PortalSpider.update_settings(settings)
         super().update_settings(settings)
 
+    @classmethod
+    def check_arguments(cls, days: str | None = None, **kwargs) -> None:
+        """As PortalSpider.check_arguments: ``days`` is 1 to MAX_DAYS (the portal is checked once
+        the spider loader can be asked, in from_crawler)."""
+        days_back("days", days)
+
     def __init__(self, portal: Portal, days: str | None = None, base_url: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.portal = portal.with_base_url(base_url) if base_url else portal
@@ -55,8 +62,7 @@ class CountsSpider(scrapy.Spider):
         profile = getattr(loader.load(portal), "portal", None) if portal in loader.list() else None
         if profile is None:
             raise ValueError(f"unknown portal {portal!r}")
-        if days is not None and (not str(days).isdigit() or int(days) < 1):
-            raise ValueError(f"days must be a whole number of days, got {days!r}")
+        days_back("days", days)  # 1 to MAX_DAYS, or a clear error before any request
         spider = super().from_crawler(crawler, profile, days, base_url, **kwargs)
         spider.reader = ViewCountReader.from_crawler(crawler)
         return spider

@@ -4,6 +4,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -236,6 +237,25 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     done = subprocess.run(newscrawl_crawl_command("http://127.0.0.1:9", tmp_path / "x.db", "--since", "2015-13-01"),
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode != 0 and "since must be a date" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("spider, argument, message", [
+    ("xjtu", "since=2015-13-01", "since must be a date"),
+    ("xjtu", "refresh_days=100000000", "refresh_days must be at most 36500"),
+    ("xjtu", "max_pages=0", "max_pages must be at least 1"),
+    ("xjtu", "columns=nope", "unknown column(s) nope"),
+    ("xjtu", "related=sometimes", "related must be one of"),
+    ("counts", "days=99999999", "days must be at most 36500"),
+])
+def test_scrapy_crawl_refuses_a_bad_spider_argument_as_a_usage_error(tmp_path, spider, argument, message):
+    """`scrapy crawl` with an argument the spider would refuse: exit 2, the reason, no
+    traceback, nothing created (Scrapy's own way was two tracebacks)."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", argument, "-a", "portal=xjtu",
+           "-s", f"ARCHIVE_PATH={tmp_path / 'x.db'}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and f"error: {message}" in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
     assert not (tmp_path / "x.db").exists()
 
 

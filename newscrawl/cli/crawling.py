@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from newscrawl.cli.base import DEFAULT_DB, File, cli, echo, http_url, seconds, whole_number
+from newscrawl.plan import MAX_DAYS
 
 
 def _run_settings(db_path: str, wait: float, verbose: bool, overrides: tuple[str, ...]) -> dict[str, object]:
@@ -16,11 +17,6 @@ def _run_settings(db_path: str, wait: float, verbose: bool, overrides: tuple[str
 
     return {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR",
             **given.parse(overrides)}
-
-
-# Days back a refresh may reach: far past any portal's first article, and short of the
-# earliest date Python can count back to (a larger --refresh-days was a traceback mid-run).
-MAX_DAYS = 36_500
 
 
 def _some_columns(ctx, param, value: str | None) -> str | None:
