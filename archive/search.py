@@ -104,13 +104,13 @@ class Selection:
     ranked: bool  # whether bm25() and snippet() over ``f`` are available
     terms: list[str]
 
-    def sql(self, columns: str, order: str, limit: int | None = None) -> tuple[str, list]:
+    def sql(self, columns: str, order: str, limit: int | None = None, offset: int = 0) -> tuple[str, list]:
         where = " and ".join(self.where) or "1"
         sql = f"select {columns} from {self.source} where {where} order by {order}"
         params = list(self.params)
         if limit is not None:
-            sql += " limit ?"
-            params.append(limit)
+            sql += " limit ? offset ?"
+            params += [limit, offset]
         return sql, params
 
 
@@ -172,9 +172,10 @@ class Hit:
 
 
 def search(
-    db: Database, query: str, filters: Filters | None = None, *, limit: int = 20, raw: bool = False
+    db: Database, query: str, filters: Filters | None = None, *, limit: int = 20, offset: int = 0, raw: bool = False
 ) -> list[Hit]:
-    """Articles matching ``query``, best first, each with a snippet that marks the matches.
+    """Articles matching ``query``, best first (the ``offset`` best left out: a page further
+    on), each with a snippet that marks the matches.
 
     Indexed queries rank by bm25 (a match in the title weighs five times one in the body,
     the source or the credits); queries of only short terms list the newest articles first.
@@ -189,7 +190,7 @@ def search(
     else:
         columns, order = f"{base}, null, null", "a.published_at desc, a.id desc"
     columns += ", a.body_text, a.source, a.credits"
-    sql, params = sel.sql(columns, order, min(limit, MAX_INTEGER))
+    sql, params = sel.sql(columns, order, min(limit, MAX_INTEGER), min(offset, MAX_INTEGER))
     rows = _run(db, sql, params, query)
     hits = []
     wanted = (filters or Filters()).column

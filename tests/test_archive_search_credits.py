@@ -41,8 +41,23 @@ def test_text_output_says_how_many_matched_in_all(newscrawl, news_db):
     total = count(open_readonly(news_db), "学")
     assert total > 2
     lines = newscrawl("search", "学", "--limit", "2").output.splitlines()
-    assert lines[-1] == f"2 of {total} articles; --limit {total} shows them all"
+    assert lines[-1] == f"2 of {total} articles; --limit {total} shows them all, --offset 2 the next {min(total - 2, 2)}"
     assert len([line for line in lines if line.startswith("#")]) == 2
+
+
+def test_offset_pages_through_every_result_once_in_order(newscrawl, news_db):
+    """--offset N leaves out the first N: pages of any size, put together, are the whole result."""
+    every = [hit["id"] for hit in json.loads(newscrawl("search", "学", "--limit", "100", "--json").output)]
+    assert len(every) > 3
+    for size in (1, 2, 3):
+        paged = []
+        for offset in range(0, len(every) + size, size):
+            paged += [hit["id"] for hit in json.loads(newscrawl("search", "学", "--limit", str(size), "--offset", str(offset), "--json").output)]
+        assert paged == every
+    last = newscrawl("search", "学", "--limit", "2", "--offset", "2").output.splitlines()[-1]
+    assert last.startswith(f"3–4 of {len(every)} articles")
+    past = newscrawl("search", "学", "--offset", str(len(every)))
+    assert past.exit_code == 0 and f"no articles found past the first {len(every)} ({len(every)} in all)" in past.output
 
 
 def test_a_hit_is_labelled_with_the_column_it_was_found_under(newscrawl):

@@ -204,7 +204,7 @@ def test_search_finds_exactly_the_articles_that_hold_every_term(crawled):
         assert {w for w in want} <= got and len(hits) == len(want), query
         if len(want) > 3:
             last = newscrawl(db, "search", query, "--limit", "3").splitlines()[-1]
-            assert last == f"3 of {len(want)} articles; --limit {len(want)} shows them all"
+            assert last == f"3 of {len(want)} articles; --limit {len(want)} shows them all, --offset 3 the next {min(len(want) - 3, 3)}"
 
 
 def test_show_prints_published_at_as_precisely_as_the_page(crawled):

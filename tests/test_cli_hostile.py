@@ -95,6 +95,7 @@ CASES = {
         *slot(["search", "科创", "--until", "V"], 2, **DATE),
         *slot(["search", "科创", "--credit", "V"], 0, blank=2),
         *slot(["search", "科创", "--limit", "V"], 2, **COUNT),
+        *slot(["search", "科创", "--offset", "V"], 2, **COUNT, zero=0),
         *db_slot(["search", "科创"]),
     ],
     "show": [

@@ -52,27 +52,30 @@ def summary(db_path: str, show_url: str | None):
 @click.argument("query", required=False, default="")
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=whole_number(1), help="At most this many results.")
+@click.option("--offset", default=0, type=whole_number(0), help="Leave out the first N results: the next page.")
 @click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (AND, OR, NOT, NEAR, \"phrases\"), terms of 3+ characters.")
 @db_option
 @json_option
-def search(query: str, filters, limit: int, raw: bool, db_path: str, as_json: bool):
+def search(query: str, filters, limit: int, offset: int, raw: bool, db_path: str, as_json: bool):
     """Articles whose title, body, source or credits contain every term of QUERY, best first.
 
     Terms are separated by spaces; "quote" a phrase that contains a space. Terms of any
     length work: 天津科创中心, 交大 (two characters), 校 (one), 徐琛 (a credited name).
-    The last line says how many were found in all ("20 of 312 articles").
+    The last line says how many were found in all ("20 of 312 articles"); --offset 20 shows
+    the next ones.
     """
     from archive.search import count, search as run_search
 
     if not query.strip() and not any(vars(filters).values()):
         raise click.UsageError("give a QUERY, a filter (--credit, --column, --since …), or both")
     db = open_readonly(db_path)
-    hits = run_search(db, query, filters, limit=limit, raw=raw)
+    hits = run_search(db, query, filters, limit=limit, offset=offset, raw=raw)
     if as_json:
         echo_json([hit.to_dict() for hit in hits])
         return
     if not hits:
-        click.echo("no articles found", err=True)
+        past = f" past the first {offset} ({count(db, query, filters, raw=raw)} in all)" if offset else ""
+        click.echo(f"no articles found{past}", err=True)
         return
     for hit in hits:
         date = (hit.published_at or "")[:10] or "undated"
@@ -81,9 +84,16 @@ def search(query: str, filters, limit: int, raw: bool, db_path: str, as_json: bo
         echo(f"#{hit.id}  {date}  {hit.portal}/{columns}  {hit.title}")
         echo(f"    {hit.snippet}")
         echo(f"    {hit.url}")
-    total = len(hits) if len(hits) < limit else count(db, query, filters, raw=raw)
-    more = f"; --limit {total} shows them all" if total > len(hits) else ""
-    echo(f"{len(hits)} of {total} articles{more}")
+    total = offset + len(hits) if len(hits) < limit else count(db, query, filters, raw=raw)
+    shown = f"{offset + 1}–{offset + len(hits)}" if offset else f"{len(hits)}"
+    rest = total - offset - len(hits)
+    if not rest:
+        more = ""
+    elif offset:
+        more = f"; --offset {offset + len(hits)} shows the next {min(rest, limit)}"
+    else:
+        more = f"; --limit {total} shows them all, --offset {len(hits)} the next {min(rest, limit)}"
+    echo(f"{shown} of {total} articles{more}")
 
 
 @cli.command()
