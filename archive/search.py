@@ -33,6 +33,24 @@ def parse_query(query: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+# A credit line as the page prints it (编辑：徐琛, 文字:校友部、技术转移中心): a role, a colon, names.
+_CREDIT_LINE = re.compile(r"^([\u4e00-\u9fff]{1,6})\s*[:：]\s*(\S.*)$")
+_NAMES = re.compile(r"[、，,;；/／\s]+")
+
+
+def _credit_line(db: Database, term: str) -> tuple[str, list] | None:
+    """SQL that the article credits every name of ``term`` in its role, when ``term`` is a
+    credit line as printed and the archive knows the role; None for any other term. The
+    archive keeps credits as data (role -> names), not as the line, so the line itself is
+    in no searched text."""
+    m = _CREDIT_LINE.match(term)
+    if not m or db.execute("select 1 from credits where role = ? limit 1", [m[1]]).fetchone() is None:
+        return None
+    names = [n for n in _NAMES.split(m[2]) if n]
+    tests = ["a.id in (select article_id from credits where role = ? and name = ?)"] * len(names)
+    return "(" + " and ".join(tests) + ")", [value for name in names for value in (m[1], name)]
+
+
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -132,8 +150,18 @@ def select(db: Database, query: str | None, filters: Filters | None = None, *, r
             "articles_fts f join articles a on a.id = f.rowid", ["articles_fts match ?"] + where, [query] + params, True, []
         )
     terms = parse_query(query)
-    long = [t for t in terms if len(t) >= MIN_INDEXED] if indexed else []
-    scanned = [t for t in terms if t not in long]
+    searched = []
+    for term in terms:
+        credit = _credit_line(db, term)
+        if credit:
+            where.append(credit[0])
+            params += credit[1]
+        else:
+            searched.append(term)
+    if not searched:
+        return Selection("articles a", where, params, False, terms)
+    long = [t for t in searched if len(t) >= MIN_INDEXED] if indexed else []
+    scanned = [t for t in searched if t not in long]
     vocab = indexed and db["articles_fts_vocab"].exists()
     for term in scanned:
         candidates = _short_term_candidates(db, term) if vocab and not long else None

@@ -105,3 +105,18 @@ def test_count_agrees_with_the_hits(news_db):
     db = open_readonly(news_db)
     for query, filters in [("科创中心", None), ("王某", None), ("梅", Filters(since="2024"))]:
         assert count(db, query, filters) == len(search(db, query, filters, limit=1000))
+
+
+@pytest.mark.parametrize("line", ["编辑：周某", "编辑:周某", "\"编辑： 周某\""])
+def test_a_credit_line_as_the_page_prints_it_finds_what_the_credit_filter_finds(newscrawl, line):
+    """Credits are kept as data (role -> names), so the printed line is in no searched text:
+    a term that reads as one is asked of the credits."""
+    assert ids(newscrawl, line) == ids(newscrawl, "--credit", "编辑=周某") == {7, 8}
+    assert ids(newscrawl, f"{line} 西迁") == {7}  # with another term, both must hold
+
+
+def test_a_credit_line_names_every_name_and_its_role(newscrawl, news_db):
+    db = open_readonly(news_db)
+    role, name = db.execute("select role, name from credits where article_id = 7 order by position").fetchone()
+    assert ids(newscrawl, f"{role}：{name}") >= {7}
+    assert ids(newscrawl, f"审稿人：{name}") == set()  # no such role: a plain term, in no text
