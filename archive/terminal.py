@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 # What a terminal may act on instead of showing: C0 controls but tab and newline (ESC
 # starts the sequences that clear the screen, set the window title or write the
@@ -27,3 +28,15 @@ def dumps(data, **kwargs) -> str:
     # Outside strings JSON is ASCII punctuation, so these characters only occur inside
     # strings, where an escape is exact; json.dumps escapes those below U+0020 itself.
     return json.dumps(data, ensure_ascii=False, **kwargs).translate(_JSON_ESCAPED)
+
+
+def width(text: str) -> int:
+    """How many terminal cells ``text`` takes: a Chinese character (East Asian wide or
+    fullwidth) takes two, a combining mark none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, cells: int) -> str:
+    """``text`` followed by spaces up to ``cells`` terminal cells: str.ljust counts
+    characters, and a column of Chinese names of different lengths came out ragged."""
+    return text + " " * max(cells - width(text), 0)

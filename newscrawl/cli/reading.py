@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from archive.query import open_readonly, writable
+from archive.terminal import pad, width
 from newscrawl.cli.base import File, cli, db_option, echo, echo_json, filter_options, json_option, progress, whole_number
 
 
@@ -22,8 +23,9 @@ def summary(db_path: str, show_url: str | None):
         """select a.portal, c.column, count(*) from article_columns c join articles a on a.id = c.article_id
            group by a.portal, c.column order by a.portal, count(*) desc"""
     ).fetchall()
+    portals, columns = (max([width(row[i]) for row in rows] + [8]) for i in (0, 1))
     for portal, column, count in rows:
-        echo(f"  {portal:<10} {column:<12} {count:>6}")
+        echo(f"  {pad(portal, portals)}  {pad(column, columns)}  {count:>6}")
     urls = db.execute("select count(*) from article_urls").fetchone()[0]
     failures = db.execute("select count(*) from failures where resolved_at is null").fetchone()[0]
     echo(f"{urls} URLs seen, {failures} unresolved failures")
