@@ -4,11 +4,11 @@ from __future__ import annotations
 import difflib
 import json
 import textwrap
-import unicodedata
 
 from sqlite_utils import Database
 
 from archive.assets import article_assets
+from archive.terminal import pad
 
 # The parts of an article kept in their own tables, each in the order a reader wants them.
 PARTS = {
@@ -61,12 +61,6 @@ def related_articles(db: Database, urls: list[str]) -> list[dict]:
         ).fetchone()
         out.append({"url": url, "id": row[0] if row else None, "title": row[1] if row else None})
     return out
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` left-aligned in ``width`` terminal cells (a Chinese character takes two)."""
-    cells = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - cells)
 
 
 def _label(name: str, value) -> str:

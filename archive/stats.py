@@ -6,7 +6,7 @@ import json
 from sqlite_utils import Database
 
 from archive.query import MAX_INTEGER
-from archive.show import pad
+from archive.terminal import pad
 
 
 def _one(db: Database, sql: str, params: list = ()):
