@@ -271,10 +271,14 @@ class Archive(Frontier, RunRecords, AssetStore):
         self._store_page(article_id, article)
 
     def _record_view_count(self, article_id: int, article: Article, seen_at: str) -> None:
-        if article.view_count is not None:
-            self._insert_rows("view_counts", [
-                {"article_id": article_id, "observed_at": seen_at, "count": article.view_count, "method": article.view_count_method}
-            ])
+        """One observation of the article's counter; the same reading at the same moment (a
+        cross-post's two URLs share one counter, read together) is one observation, not two."""
+        if article.view_count is None:
+            return
+        reading = [article_id, seen_at, article.view_count, article.view_count_method]
+        if self.db.execute("select 1 from view_counts where article_id = ? and observed_at = ? and count = ? "
+                           "and method is ?", reading).fetchone() is None:
+            self._insert_rows("view_counts", [dict(zip(("article_id", "observed_at", "count", "method"), reading))])
 
     def _write_parts(self, article_id: int, article: Article) -> None:
         for table in ("credits", "images", "attachments"):

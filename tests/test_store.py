@@ -1,4 +1,6 @@
 """The archive's write side on a real SQLite file."""
+import json
+
 import pytest
 
 from archive.store import Archive, ArchiveError, open_database
@@ -92,6 +94,27 @@ def test_missing_or_corrupt_archive_is_a_clear_error(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ArchiveError, match="not a usable SQLite archive"):
         open_database(bad)
+
+
+def test_a_cross_post_keeps_the_related_links_of_either_copy(archive):
+    """The copy read second skips its box (one request less); whichever copy lands first,
+    the article keeps every link either box named."""
+    archive.save(make_article(url="https://news.xjtu.edu.cn/info/1003/9.htm", column="综合新闻"))
+    archive.save(make_article(related=["https://news.xjtu.edu.cn/info/1002/5.htm", "https://news.xjtu.edu.cn/info/1002/6.htm"]))
+    archive.save(make_article(url="https://news.xjtu.edu.cn/info/1004/7.htm", column="学术动态",
+                              related=["https://news.xjtu.edu.cn/info/1002/6.htm", "https://news.xjtu.edu.cn/info/1002/8.htm"]))
+    assert archive.db["articles"].count == 1
+    assert json.loads(next(archive.db["articles"].rows)["related"]) == [
+        "https://news.xjtu.edu.cn/info/1002/5.htm", "https://news.xjtu.edu.cn/info/1002/6.htm", "https://news.xjtu.edu.cn/info/1002/8.htm"]
+
+
+def test_a_cross_posts_one_counter_read_at_one_moment_is_one_observation(archive):
+    archive.save(make_article(view_count=10, view_count_method="batch"), seen_at="2025-02-01T00:00:00+00:00")
+    archive.save(make_article(url="https://news.xjtu.edu.cn/info/1003/9.htm", column="综合新闻", view_count=10,
+                              view_count_method="batch"), seen_at="2025-02-01T00:00:00+00:00")
+    archive.save(make_article(view_count=10, view_count_method="batch"), seen_at="2025-02-02T00:00:00+00:00")
+    rows = [(r["observed_at"][:10], r["count"]) for r in archive.db["view_counts"].rows_where(order_by="id")]
+    assert rows == [("2025-02-01", 10), ("2025-02-02", 10)]  # a day later it is a reading of its own
 
 
 def test_every_view_count_reading_is_kept_and_the_article_shows_the_latest(archive):
