@@ -17,7 +17,8 @@ PARTS = {
                order by first_seen_at, url""",
     "images": "select url, caption from images where article_id = ? order by position",
     "attachments": "select url, name from attachments where article_id = ? order by position",
-    # A cross-post's two URLs read its one counter in the same moment: one reading, not two.
+    # A cross-post's two URLs read its one counter in the same moment: one reading, not two
+    # (the store keeps one now; archives written before kept both).
     "view_counts": """select observed_at, count, method from view_counts where article_id = ?
                       group by observed_at, count, method order by observed_at, min(id)""",
     "revisions": """select title, body_text, first_seen_at, replaced_at from revisions where article_id = ?

@@ -213,7 +213,7 @@ class Archive(Frontier, RunRecords, AssetStore):
         }
         article_id = self._insert_rows("articles", [row])
         self._write_parts(article_id, article)
-        self._record_view_count(article_id, article, seen_at)
+        self._record_view_count(article_id, article, seen_at, first=True)
         self._store_page(article_id, article)
         return article_id
 
@@ -270,14 +270,15 @@ class Archive(Frontier, RunRecords, AssetStore):
         self._record_view_count(article_id, article, seen_at)
         self._store_page(article_id, article)
 
-    def _record_view_count(self, article_id: int, article: Article, seen_at: str) -> None:
+    def _record_view_count(self, article_id: int, article: Article, seen_at: str, *, first: bool = False) -> None:
         """One observation of the article's counter; the same reading at the same moment (a
-        cross-post's two URLs share one counter, read together) is one observation, not two."""
+        cross-post's two URLs share one counter, read together) is one observation, not two.
+        A ``first`` save has no earlier reading to look for."""
         if article.view_count is None:
             return
         reading = [article_id, seen_at, article.view_count, article.view_count_method]
-        if self.db.execute("select 1 from view_counts where article_id = ? and observed_at = ? and count = ? "
-                           "and method is ?", reading).fetchone() is None:
+        if first or self.db.execute("select 1 from view_counts where article_id = ? and observed_at = ? and count = ? "
+                                    "and method is ?", reading).fetchone() is None:
             self._insert_rows("view_counts", [dict(zip(("article_id", "observed_at", "count", "method"), reading))])
 
     def _write_parts(self, article_id: int, article: Article) -> None:

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import click
 
+from newscrawl.cli import overrides as given_settings
 from newscrawl.cli.base import DEFAULT_DB, File, cli, echo, http_url, seconds, whole_number
 from newscrawl.plan import MAX_DAYS
 
 
 def _run_settings(db_path: str, wait: float, verbose: bool, overrides: tuple[str, ...]) -> dict[str, object]:
     """The Scrapy settings of a run the command line asked for (``-s NAME=VALUE`` last)."""
-    from newscrawl.cli import overrides as given
-
     return {"ARCHIVE_PATH": db_path, "ARCHIVE_LOCK_WAIT": wait, "LOG_LEVEL": "INFO" if verbose else "ERROR",
-            **given.parse(overrides)}
+            **given_settings.parse(overrides)}
 
 
 def _some_columns(ctx, param, value: str | None) -> str | None:
